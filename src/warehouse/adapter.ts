@@ -1,0 +1,48 @@
+/**
+ * The warehouse adapter: the one seam between dpq and the engine that holds the data.
+ *
+ * Two implementations: `pg.ts` (a node-postgres Pool on DATABASE_URL) and `pglite.ts` (the
+ * embedded PGlite). Both run every statement in a READ ONLY transaction with a statement timeout,
+ * optionally as a low-privilege role, and both return values exactly: int8 as bigint, numeric as
+ * its decimal string, date/timestamp as their ISO text — never a lossy float or a local-time Date.
+ */
+
+/** A value as it comes back from the warehouse. */
+export type Cell = string | number | bigint | boolean | null;
+
+export interface ResultSet {
+  /** Output column names, in order (duplicates possible, hence rows are arrays). */
+  readonly fields: readonly string[];
+  readonly rows: readonly (readonly Cell[])[];
+}
+
+export interface ReadOptions {
+  /** statement_timeout for this statement; defaults to the adapter's. */
+  readonly timeoutMs?: number;
+  /** Stop reading after this many rows (the rest are not fetched). */
+  readonly maxRows?: number;
+}
+
+export interface Warehouse {
+  readonly kind: 'pg' | 'pglite';
+  /**
+   * Run one parametrized statement ($1, $2, …) in a READ ONLY transaction. Errors are thrown as
+   * `WarehouseError` (the database text is kept for logs only, never shown to clients).
+   */
+  read(sql: string, params: readonly unknown[], options?: ReadOptions): Promise<ResultSet>;
+  /** Resolves when the warehouse answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A failure inside the warehouse. `reached` is false when the statement never got there. */
+export class WarehouseError extends Error {
+  override readonly name = 'WarehouseError';
+  constructor(
+    readonly reached: boolean,
+    readonly sqlState: string | undefined,
+    cause: unknown,
+  ) {
+    super(reached ? `warehouse error ${sqlState ?? ''}`.trim() : 'warehouse unreachable', { cause });
+  }
+}
