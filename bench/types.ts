@@ -1,0 +1,41 @@
+/**
+ * The contract of a benchmark file: `bench/<name>.bench.ts` exports a default function that gets
+ * the run's PostgreSQL cluster and returns rows for the table. A row may name a reference row of the
+ * same file (by `figure` within the same `scenario` group or by a full `scenario`/`figure` pair);
+ * `bench/run.ts` computes the ratio value / reference value so comparisons are side by side, in one run.
+ */
+import type { Cluster } from '../test/support/postgres.ts';
+
+export interface BenchRow {
+  readonly scenario: string;
+  readonly figure: string;
+  readonly value: number;
+  readonly unit: string;
+  /** The row this one is compared with: `{scenario, figure}`. */
+  readonly reference?: { readonly scenario: string; readonly figure: string };
+}
+
+export interface BenchContext {
+  readonly cluster: Cluster;
+  /** Progress messages go to stderr, so the table on stdout stays clean. */
+  log(message: string): void;
+}
+
+export type Benchmark = (ctx: BenchContext) => Promise<BenchRow[]>;
+
+/** Time an async function `n` times; returns per-call milliseconds, sorted ascending. */
+export async function timeCalls(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn(i);
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export function percentile(sortedMs: readonly number[], p: number): number {
+  if (sortedMs.length === 0) return NaN;
+  const i = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil(p * sortedMs.length) - 1));
+  return sortedMs[i]!;
+}
