@@ -7,8 +7,8 @@
  * its decimal string, date/timestamp as their ISO text — never a lossy float or a local-time Date.
  */
 
-/** A value as it comes back from the warehouse. */
-export type Cell = string | number | bigint | boolean | null;
+/** A value as it comes back from the warehouse (arrays for int8[]/numeric[]/text[] results). */
+export type Cell = string | number | bigint | boolean | null | readonly Cell[];
 
 export interface ResultSet {
   /** Output column names, in order (duplicates possible, hence rows are arrays). */
@@ -19,8 +19,6 @@ export interface ResultSet {
 export interface ReadOptions {
   /** statement_timeout for this statement; defaults to the adapter's. */
   readonly timeoutMs?: number;
-  /** Stop reading after this many rows (the rest are not fetched). */
-  readonly maxRows?: number;
 }
 
 export interface Warehouse {

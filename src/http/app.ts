@@ -1,0 +1,33 @@
+/**
+ * The express app: security headers, request ids, 64 KiB JSON bodies, access logs, the service
+ * endpoints, the authenticated `/v1` API, and the one error handler.
+ */
+import express, { type Express, Router } from 'express';
+import helmet from 'helmet';
+import type { Services } from '../services.ts';
+import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { accessLog, authenticate, requestId } from './middleware.ts';
+import { serviceRoutes } from './routes/service.ts';
+
+/** A route module: mounts its endpoints on the authenticated `/v1` router. */
+export type RouteModule = (router: Router, services: Services) => void;
+
+export function createApp(services: Services, modules: readonly RouteModule[]): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestId);
+  app.use(helmet());
+  app.use(accessLog(services));
+  app.use(serviceRoutes(services));
+
+  const v1 = Router();
+  v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
+  v1.use(authenticate(services));
+  for (const mount of modules) mount(v1, services);
+  app.use('/v1', v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(services.logger));
+  return app;
+}

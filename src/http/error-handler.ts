@@ -1,0 +1,57 @@
+/**
+ * The one place where errors become responses: `{"error": {code, message, details}}` with the
+ * status of `errors.ts`. Anything unexpected is logged (without data) and answered INTERNAL with a
+ * fixed message; no stack trace or database text reaches a client.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { DpqError, FIXED_MESSAGES } from '../errors.ts';
+import { StateUnavailableError } from '../state/store.ts';
+import { WarehouseError } from '../warehouse/adapter.ts';
+import type { Logger } from '../log.ts';
+
+/** Map any thrown value to a DpqError. */
+export function toDpqError(err: unknown): DpqError {
+  if (err instanceof DpqError) return err;
+  if (err instanceof StateUnavailableError) return new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
+  if (err instanceof WarehouseError) {
+    return err.reached
+      ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED)
+      : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
+  }
+  // body-parser's errors carry a `type` and a `status`.
+  if (err !== null && typeof err === 'object' && 'type' in err) {
+    const type = (err as { type: unknown }).type;
+    if (type === 'entity.too.large') return new DpqError('PAYLOAD_TOO_LARGE', 'request body is larger than 64 KiB');
+    if (type === 'entity.parse.failed') return new DpqError('INVALID_REQUEST', 'request body is not valid JSON');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return new DpqError('INVALID_REQUEST', 'unsupported body encoding');
+    }
+  }
+  return new DpqError('INTERNAL', FIXED_MESSAGES.INTERNAL);
+}
+
+export function errorBody(e: DpqError): { error: { code: string; message: string; details?: Record<string, unknown> } } {
+  return { error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: { ...e.details } }) } };
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const e = toDpqError(err);
+    if (e.code === 'INTERNAL' || e.code === 'UNAVAILABLE' || e.code === 'QUERY_FAILED') {
+      logger.error('request failed', {
+        requestId: res.locals.requestId,
+        route: req.route?.path ?? req.path,
+        code: e.code,
+        errorName: err instanceof Error ? err.name : typeof err,
+        sqlState: err instanceof WarehouseError ? err.sqlState : undefined,
+      });
+    }
+    if (e.code === 'RATE_LIMITED') res.setHeader('Retry-After', String(e.details?.retryAfterSeconds ?? 1));
+    if (res.headersSent) return;
+    res.status(e.status).json(errorBody(e));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (_req, _res, next) => {
+  next(new DpqError('NOT_FOUND', 'no such endpoint'));
+};

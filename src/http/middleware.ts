@@ -1,0 +1,54 @@
+/** Request-scoped middleware: request ids, access logs and Prometheus request metrics, authentication. */
+import crypto from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import type { Principal } from '../policy/authorize.ts';
+import type { Services } from '../services.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Echo the caller's `x-request-id` (when it is a sane token) or make one. */
+export const requestId: RequestHandler = (req, res, next) => {
+  const given = req.get('x-request-id');
+  const id = given !== undefined && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+  res.locals.requestId = id;
+  res.setHeader('x-request-id', id);
+  next();
+};
+
+function routeOf(req: Request): string {
+  const path = req.route?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
+}
+
+/** One log line and the request metrics per response — route, status, principal; never bodies. */
+export function accessLog(services: Services): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
+      services.telemetry.httpRequests.inc(labels);
+      services.telemetry.httpLatency.observe(labels, seconds);
+      services.logger.info('request', {
+        requestId: res.locals.requestId,
+        principal: (res.locals.principal as Principal | undefined)?.name,
+        ...labels,
+        ms: Math.round(seconds * 1000),
+      });
+    });
+    next();
+  };
+}
+
+/** Authenticate every request of the router; the principal lands in `res.locals.principal`. */
+export function authenticate(services: Services): RequestHandler {
+  return async (req, res, next) => {
+    res.locals.principal = await services.auth.authenticate(req.get('authorization'));
+    next();
+  };
+}
+
+/** The authenticated principal of a request (after `authenticate`). */
+export function principalOf(res: { locals: Record<string, unknown> }): Principal {
+  return res.locals.principal as Principal;
+}

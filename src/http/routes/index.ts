@@ -1,0 +1,5 @@
+/** Every `/v1` route module, in mounting order. */
+import type { RouteModule } from '../app.ts';
+import { datasetRoutes } from './datasets.ts';
+
+export const ROUTES: readonly RouteModule[] = [datasetRoutes];

@@ -1,0 +1,99 @@
+/**
+ * Wiring: turn a Config into running Services (policy, warehouse, state store, auth, logs,
+ * metrics). Embedded mode opens one PGlite under DPQ_DATA_DIR for both the demo warehouse and the
+ * state store, loading the demo dataset on first start.
+ */
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config/index.ts';
+import { createAuthenticator } from './http/auth.ts';
+import { createTelemetry } from './http/prometheus.ts';
+import { createLogger, type Logger } from './log.ts';
+import { loadPolicy } from './policy/load.ts';
+import type { Policy } from './policy/schema.ts';
+import type { Services } from './services.ts';
+import { migrate } from './state/migrate.ts';
+import { createPgStateStore } from './state/pg.ts';
+import { createPgliteStateStore } from './state/pglite.ts';
+import type { StateStore } from './state/store.ts';
+import type { Warehouse } from './warehouse/adapter.ts';
+import { demoLoaded, loadDemo } from './warehouse/demo.ts';
+import { createPgWarehouse } from './warehouse/pg.ts';
+import { createPgliteWarehouse, openPglite } from './warehouse/pglite.ts';
+import { ensureReaderRole } from './warehouse/reader-role.ts';
+
+export interface Runtime extends Services {
+  /** The HS256 secret in use (random per start when DPQ_JWT_SECRET is unset). */
+  readonly jwtSecret: Uint8Array;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly policy?: Policy;
+}
+
+/** Give the reader role its grants using a short-lived superuser-ish connection. */
+async function setupPgReader(url: string, policy: Policy, logger: Logger): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    return await ensureReaderRole(client, policy);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+    void logger;
+  }
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const policy = options.policy ?? loadPolicy(config.policyDir, config.env).policy;
+  const closers: (() => Promise<void>)[] = [];
+  let warehouse: Warehouse;
+  let state: StateStore;
+  try {
+    if (config.databaseUrl === undefined) {
+      const db = await openPglite(config.dataDir);
+      closers.push(async () => {
+        if (!db.closed) await db.close();
+      });
+      if (!(await demoLoaded(db))) {
+        logger.info('loading the demo dataset into the embedded warehouse');
+        const counts = await loadDemo(db);
+        logger.info('demo dataset loaded', counts);
+      }
+      const role = await ensureReaderRole(db, policy);
+      warehouse = createPgliteWarehouse({ db, statementTimeoutMs: config.statementTimeoutMs, role, owned: false });
+      state = config.stateUrl === undefined ? createPgliteStateStore(db) : createPgStateStore(config.stateUrl);
+    } else {
+      const role = await setupPgReader(config.databaseUrl, policy, logger);
+      if (role === undefined) logger.warn('could not set up the dpq_reader role: reads run as the connecting user');
+      warehouse = createPgWarehouse({ url: config.databaseUrl, statementTimeoutMs: config.statementTimeoutMs, role });
+      state = createPgStateStore(config.stateUrl ?? config.databaseUrl);
+    }
+    closers.unshift(() => warehouse.close(), () => state.close());
+    await migrate(state);
+  } catch (err: unknown) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw err;
+  }
+  const jwtSecret = config.jwtSecret !== undefined ? new TextEncoder().encode(config.jwtSecret) : crypto.randomBytes(32);
+  return {
+    config,
+    policy,
+    warehouse,
+    state,
+    logger,
+    telemetry: createTelemetry(),
+    clock: options.clock ?? systemClock,
+    auth: createAuthenticator(policy, { secret: jwtSecret, jwks: config.jwks }),
+    jwtSecret,
+    async close() {
+      for (const close of closers) await close().catch(() => undefined);
+    },
+  };
+}

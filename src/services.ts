@@ -1,0 +1,20 @@
+/** The dependencies every request handler gets, wired once by `main.ts` (or a test). */
+import type { Clock } from './clock.ts';
+import type { Config } from './config/index.ts';
+import type { Authenticator } from './http/auth.ts';
+import type { Telemetry } from './http/prometheus.ts';
+import type { Logger } from './log.ts';
+import type { Policy } from './policy/schema.ts';
+import type { StateStore } from './state/store.ts';
+import type { Warehouse } from './warehouse/adapter.ts';
+
+export interface Services {
+  readonly config: Config;
+  readonly policy: Policy;
+  readonly warehouse: Warehouse;
+  readonly state: StateStore;
+  readonly auth: Authenticator;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+}

@@ -1,0 +1,75 @@
+/** The PostgreSQL state store: a Pool on DPQ_STATE_URL, shared by every replica. */
+import pg from 'pg';
+import { isUnreachable, sqlStateOf } from '../warehouse/errors.ts';
+import { exactTypes } from '../warehouse/pg.ts';
+import { type Rows, type StateQuery, type StateStore, StateUnavailableError } from './store.ts';
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 5;
+
+function wrap(err: unknown): unknown {
+  return isUnreachable(err) ? new StateUnavailableError(err) : err;
+}
+
+export function createPgStateStore(url: string, maxConnections = 10): StateStore {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: maxConnections,
+    types: exactTypes,
+    connectionTimeoutMillis: 5_000,
+    application_name: 'dpq-state',
+  });
+  pool.on('error', () => undefined);
+
+  const query = async <T>(sql: string, params: readonly unknown[] = []): Promise<Rows<T>> => {
+    try {
+      const r = await pool.query(sql, params as unknown[]);
+      return { rows: r.rows as T[] };
+    } catch (err: unknown) {
+      throw wrap(err);
+    }
+  };
+
+  return {
+    kind: 'pg',
+    query,
+    async transaction<T>(fn: (tx: StateQuery) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        let client: pg.PoolClient;
+        try {
+          client = await pool.connect();
+        } catch (err: unknown) {
+          throw new StateUnavailableError(err);
+        }
+        let broken = false;
+        try {
+          await client.query('BEGIN');
+          const tx: StateQuery = {
+            query: async <R>(sql: string, params: readonly unknown[] = []) => ({
+              rows: (await client.query(sql, params as unknown[])).rows as R[],
+            }),
+          };
+          const result = await fn(tx);
+          await client.query('COMMIT');
+          return result;
+        } catch (err: unknown) {
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+          const state = sqlStateOf(err);
+          if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue;
+          broken ||= isUnreachable(err);
+          throw wrap(err);
+        } finally {
+          client.release(broken);
+        }
+      }
+    },
+    async ping(): Promise<void> {
+      await query('SELECT 1');
+    },
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
+}

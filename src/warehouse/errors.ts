@@ -1,0 +1,22 @@
+/** Classifying driver errors without reading their message text (which can quote data). */
+
+/** The SQLSTATE of a PostgreSQL error, if it is one. */
+export function sqlStateOf(err: unknown): string | undefined {
+  if (err !== null && typeof err === 'object' && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
+
+/** True when the error says the server could not be reached or went away (class 08, 57P0x, sockets). */
+export function isUnreachable(err: unknown): boolean {
+  const state = sqlStateOf(err);
+  if (state !== undefined) return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
+  if (err !== null && typeof err === 'object' && 'code' in err) {
+    return NETWORK_CODES.has(String((err as { code: unknown }).code));
+  }
+  return err instanceof Error && /timeout|terminated|Connection/i.test(err.message);
+}

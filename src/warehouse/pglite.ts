@@ -1,0 +1,53 @@
+/**
+ * The embedded warehouse: PGlite (PostgreSQL compiled to WASM, in process). Files live under
+ * DPQ_DATA_DIR so data and budgets survive a restart; `undefined` keeps everything in memory
+ * (tests). The same instance also serves as the embedded state store (see `state/pglite.ts`).
+ */
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { type ReadOptions, type ResultSet, type Warehouse, WarehouseError } from './adapter.ts';
+import { PARSED_OIDS, parserFor } from './decode.ts';
+import { sqlStateOf } from './errors.ts';
+import { readPreamble } from './read-preamble.ts';
+
+/** Open (or create) an embedded database with exact type parsing. */
+export async function openPglite(dataDir: string | undefined): Promise<PGlite> {
+  if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
+  const parsers = Object.fromEntries(PARSED_OIDS.map((oid) => [oid, parserFor(oid)]));
+  const db = new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), parsers });
+  await db.waitReady;
+  return db;
+}
+
+export interface PgliteWarehouseOptions {
+  readonly db: PGlite;
+  readonly statementTimeoutMs: number;
+  readonly role?: string | undefined;
+  /** Close the PGlite instance with the warehouse (false when the state store shares it). */
+  readonly owned?: boolean;
+}
+
+export function createPgliteWarehouse(options: PgliteWarehouseOptions): Warehouse {
+  const { db } = options;
+  return {
+    kind: 'pglite',
+    async read(sql: string, params: readonly unknown[], opts: ReadOptions = {}): Promise<ResultSet> {
+      try {
+        return await db.transaction(async (tx) => {
+          await tx.exec(readPreamble(opts.timeoutMs ?? options.statementTimeoutMs, options.role, false));
+          const r = await tx.query(sql, params as unknown[], { rowMode: 'array' });
+          return { fields: r.fields.map((f) => f.name), rows: r.rows as unknown as ResultSet['rows'] };
+        });
+      } catch (err: unknown) {
+        throw new WarehouseError(!db.closed, sqlStateOf(err), err);
+      }
+    },
+    async ping(): Promise<void> {
+      if (db.closed) throw new WarehouseError(false, undefined, new Error('closed'));
+      await db.query('SELECT 1');
+    },
+    async close(): Promise<void> {
+      if (options.owned !== false && !db.closed) await db.close();
+    },
+  };
+}
