@@ -1,0 +1,83 @@
+/**
+ * A DP quantile of a bounded column, from a histogram, by the exponential mechanism.
+ *
+ * The SQL side delivers, per group, counts c_0..c_{B−1} of the (bounded, clamped) values in B
+ * equal-width bins over [lower, upper]; each unit contributes at most R = maxRowsPerUnit rows.
+ * With n = Σc and R_j = Σ_{i<j} c_i (the rank where bin j starts), the utility of bin j is
+ *
+ *     u_j = −dist(p·n, [R_j, R_{j+1}])  (0 for the bin holding rank p·n),
+ *
+ * which moves by at most R between neighbours (each R_j and p·n move by ≤ R in the same
+ * direction), so Δu = R. Bin j is drawn with probability ∝ width·exp(ε·u_j/(2Δu)) (McSherry &
+ * Talwar 2007; equal widths cancel), then a point uniformly inside it. That is ε-DP, and also
+ * ε²/8-zCDP (bounded range; Cesar & Rogers 2021), which budget-split.ts uses in gaussian queries.
+ *
+ * Why this sampler: instead of floating-point weights (which would need log-sum-exp and leave a
+ * rounding gap in the guarantee), bins are proposed uniformly and accepted with the exact
+ * Bernoulli(exp(−γ_j)) of CKS 2020 (Algorithm 1) on the rational γ_j = ε·|u_j|/(2R). Accepted bins
+ * then follow the exponential mechanism's law exactly. The best bin has γ = 0, so the expected
+ * number of proposals is at most B (and each costs O(1) expected draws). The running time depends
+ * on the data only through that acceptance rate, a much weaker channel than the warehouse query's
+ * own running time. The point inside the bin uses a uniform 53-bit fraction (post-processing).
+ */
+import { bernoulliExpNeg } from './bernoulli.ts';
+import { DpParameterError, checkEpsilon, checkFinite, checkNonNegativeInteger, checkPositiveInteger, checkProbability } from './checks.ts';
+import { type Grid, fromGridUnits, toGridUnits } from './grid.ts';
+import type { RandomSource } from './random.ts';
+import { rationalFromNumber } from './rational.ts';
+
+export interface QuantileParams {
+  readonly lower: number;
+  readonly upper: number;
+  /** The quantile in [0, 1] (0.5 for the median). */
+  readonly p: number;
+  /** ε of this measurement (`MeasurementBudget.epsilon` of an `exponential` share). */
+  readonly epsilon: number;
+  readonly maxRowsPerUnit: number;
+  /** When given, the result is rounded to this grid (and kept within the bounds). */
+  readonly grid?: Grid;
+}
+
+/** The index of the bin chosen by the exponential mechanism (exposed for tests). */
+export function quantileBin(counts: readonly (bigint | number)[], params: QuantileParams, rng: RandomSource): number {
+  const b = counts.length;
+  if (b < 1) throw new DpParameterError('counts', 'needs at least one bin');
+  checkEpsilon(params.epsilon);
+  checkProbability(params.p, 'p');
+  const r = BigInt(checkPositiveInteger(params.maxRowsPerUnit, 'maxRowsPerUnit'));
+  const c = counts.map((x, i) => checkNonNegativeInteger(x, `counts[${i}]`));
+  const n = c.reduce((a, x) => a + x, 0n);
+  const p = rationalFromNumber(params.p);
+  const eps = rationalFromNumber(params.epsilon);
+  // Everything scaled by p.den: the target rank is p·n = p.num·n / p.den.
+  const target = p.num * n;
+  const den = eps.den * p.den * 2n * r;
+  const gammaNum: bigint[] = [];
+  let start = 0n;
+  for (const x of c) {
+    const lo = start * p.den;
+    const hi = (start + x) * p.den;
+    const dist = target < lo ? lo - target : target > hi ? target - hi : 0n;
+    gammaNum.push(eps.num * dist);
+    start += x;
+  }
+  for (;;) {
+    const j = rng.uniformInt(b);
+    if (bernoulliExpNeg(rng, { num: gammaNum[j]!, den })) return j;
+  }
+}
+
+/**
+ * A DP p-quantile from per-bin counts over [lower, upper]: exponential mechanism over the bins,
+ * then a uniform point in the chosen bin. Always finite and within [lower, upper].
+ */
+export function quantileFromHistogram(counts: readonly (bigint | number)[], params: QuantileParams, rng: RandomSource): number {
+  const lower = checkFinite(params.lower, 'lower');
+  const upper = checkFinite(params.upper, 'upper');
+  if (!(lower <= upper)) throw new DpParameterError('bounds', 'lower bound above upper bound');
+  const j = quantileBin(counts, params, rng);
+  const width = (upper - lower) / counts.length;
+  let x = lower + (j + rng.uniformFraction()) * width;
+  if (params.grid !== undefined) x = fromGridUnits(toGridUnits(x, params.grid), params.grid);
+  return Math.min(upper, Math.max(lower, x));
+}
