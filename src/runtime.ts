@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly policy?: Policy;
+  /** Size of the demo dataset loaded into a fresh embedded warehouse (tests use smaller ones). */
+  readonly demoPatients?: number;
 }
 
 /** Give the reader role its grants using a short-lived superuser-ish connection. */
@@ -63,7 +65,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       });
       if (!(await demoLoaded(db))) {
         logger.info('loading the demo dataset into the embedded warehouse');
-        const counts = await loadDemo(db);
+        const counts = await loadDemo(db, { patients: options.demoPatients });
         logger.info('demo dataset loaded', counts);
       }
       const role = await ensureReaderRole(db, policy);

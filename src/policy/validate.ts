@@ -10,6 +10,8 @@ export interface CrossProblem {
   readonly message: string;
 }
 
+const PERIOD = { daily: 'day', weekly: 'week', monthly: 'month' } as const;
+
 export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: CrossProblem[] } {
   const errors: CrossProblem[] = [];
   const warnings: CrossProblem[] = [];
@@ -45,7 +47,7 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
     if (dataset.budget.renew !== 'never') {
       warnings.push({
         path: ['datasets', d, 'budget', 'renew'],
-        message: `renew: ${dataset.budget.renew} weakens the guarantee to ε per ${dataset.budget.renew.replace('ly', '').replace('dai', 'day')} period`,
+        message: `renew: ${dataset.budget.renew} weakens the guarantee to ε per calendar ${PERIOD[dataset.budget.renew]}`,
       });
     }
     for (const [t, table] of Object.entries(dataset.tables)) {

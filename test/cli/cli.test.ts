@@ -1,0 +1,106 @@
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { TEST_JWT_SECRET, createDemoDatabase, spawnServer } from '../support/service.ts';
+
+function dpq(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/dpq.js', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the dpq command', function () {
+  this.timeout(120_000);
+
+  it('policy check accepts the demo policy', () => {
+    const r = dpq(['policy', 'check']);
+    expect(r.stderr).to.equal('');
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^ok: 3 file\(s\), 1 dataset\(s\), 6 principal\(s\)/);
+  });
+
+  it('policy check prints the file and path of each problem and exits non-zero', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-cli-policy-'));
+    for (const f of fs.readdirSync('policies')) fs.copyFileSync(path.join('policies', f), path.join(dir, f));
+    const file = path.join(dir, 'clinic.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('renew: never', 'renew: weekly').replace('maxRowsPerUnit: 1\n', 'maxRowsPerUnit: 0\n'));
+    const r = dpq(['policy', 'check', dir]);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/clinic\.yaml: datasets\.clinic\.tables\.patients\.maxRowsPerUnit: /);
+  });
+
+  it('policy check warns about calendar renewal', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-cli-policy-'));
+    for (const f of fs.readdirSync('policies')) fs.copyFileSync(path.join('policies', f), path.join(dir, f));
+    const file = path.join(dir, 'clinic.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('renew: never', 'renew: weekly'));
+    const r = dpq(['policy', 'check', dir]);
+    expect(r.status).to.equal(0);
+    expect(r.stderr).to.match(/warning: .*clinic\.yaml: datasets\.clinic\.budget\.renew: .*per calendar week/);
+  });
+
+  it('token mints a JWT only when DPQ_JWT_SECRET is set, for known principals', () => {
+    expect(dpq(['token', 'alice']).status).to.equal(1);
+    const ok = dpq(['token', 'alice'], { DPQ_JWT_SECRET: TEST_JWT_SECRET });
+    expect(ok.status).to.equal(0);
+    expect(ok.stdout.trim()).to.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const unknown = dpq(['token', 'mallory'], { DPQ_JWT_SECRET: TEST_JWT_SECRET });
+    expect(unknown.status).to.equal(1);
+    expect(unknown.stderr).to.include('unknown principal');
+  });
+
+  it('apikey prints a key whose sha256 is the policy line', () => {
+    const r = dpq(['apikey', 'grafana']);
+    const key = /API key .*: (\S+)/.exec(r.stdout)![1]!;
+    const digest = /apiKeySha256: "([0-9a-f]{64})"/.exec(r.stdout)![1]!;
+    expect(createHashHex(key)).to.equal(digest);
+  });
+
+  it('refuses to start on a bad variable, naming it', () => {
+    const r = dpq(['serve'], { PORT: 'http' });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/cannot start: PORT: /);
+  });
+
+  it('refuses to start on a policy with a typo, naming file and path', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-cli-policy-'));
+    for (const f of fs.readdirSync('policies')) fs.copyFileSync(path.join('policies', f), path.join(dir, f));
+    const file = path.join(dir, 'people.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('may: [query, request] }', 'may: [query, reqest] }'));
+    const r = dpq(['serve'], { DPQ_POLICY_DIR: dir });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/people\.yaml: roles\.analyst\.may\.1: /);
+  });
+
+  it('stops gracefully on SIGTERM, finishing in-flight requests', async () => {
+    const server = await spawnServer({ DATABASE_URL: await createDemoDatabase(), DPQ_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'error' });
+    // A request whose body is still arriving when the signal comes is in flight.
+    const req = http.request(`${server.url}/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '11' } });
+    const response = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    req.write('{"a":');
+    req.flushHeaders();
+    await new Promise((r) => setTimeout(r, 300));
+    const exited = server.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    req.end('"bcd"}');
+    expect(await response).to.equal(401);
+    expect(await exited).to.equal(0);
+  });
+});
+
+function createHashHex(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
