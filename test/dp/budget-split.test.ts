@@ -1,0 +1,107 @@
+import { expect } from 'chai';
+import { compose } from '../../src/dp/accountant.ts';
+import { type AggregateKind, splitBudget } from '../../src/dp/budget-split.ts';
+import { DpParameterError } from '../../src/dp/checks.ts';
+import { zcdpToEpsilon } from '../../src/dp/conversion.ts';
+import { deltaToPico, epsilonToMicro, picoToDelta, rhoToPico } from '../../src/dp/units.ts';
+
+const sumUnits = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+describe('budget split', () => {
+  it('splits a Laplace query evenly over its measurements and charges no δ', () => {
+    const s = splitBudget({ mechanism: 'laplace', epsilon: 1, delta: 1e-7, aggregates: ['count', 'avg'], partitionSelection: false });
+    expect(s.measurements.map((m) => [m.aggregate, m.part])).to.deep.equal([
+      [0, 'count'],
+      [1, 'sum'],
+      [1, 'count'],
+    ]);
+    expect(s.measurements.map((m) => epsilonToMicro(m.epsilon))).to.deep.equal([333_334, 333_333, 333_333]);
+    expect(s.charge).to.deep.equal({ epsilon: 1, delta: 0 });
+    expect(s.partitionSelection).to.equal(undefined);
+  });
+
+  it('makes the shares sum to the request exactly, for awkward ε', () => {
+    for (const epsilon of [0.1, 0.3, 0.7, 1.234567, 2]) {
+      const aggregates: AggregateKind[] = ['count', 'sum', 'variance', 'quantile', 'count_distinct'];
+      const s = splitBudget({ mechanism: 'laplace', epsilon, delta: 1e-6, aggregates, partitionSelection: true });
+      const parts = [...s.measurements.map((m) => epsilonToMicro(m.epsilon)), epsilonToMicro(s.partitionSelection!.epsilon)];
+      expect(sumUnits(parts)).to.equal(epsilonToMicro(epsilon));
+      const total = compose(s.events);
+      expect(total.basicEpsilon).to.equal(epsilonToMicro(epsilon));
+      expect(total.delta).to.equal(deltaToPico(1e-6));
+    }
+  });
+
+  it('gives partition selection one share of ε and all of δ in a Laplace query', () => {
+    const s = splitBudget({ mechanism: 'laplace', epsilon: 0.5, delta: 1e-7, aggregates: ['count'], partitionSelection: true });
+    expect(s.partitionSelection).to.deep.equal({ epsilon: 0.25, delta: 1e-7 });
+    expect(s.measurements[0]!.epsilon).to.equal(0.25);
+    expect(s.charge).to.deep.equal({ epsilon: 0.5, delta: 1e-7 });
+  });
+
+  it('lists the measurements of every aggregate kind', () => {
+    const s = splitBudget({
+      mechanism: 'laplace',
+      epsilon: 1.2,
+      delta: 0,
+      aggregates: ['count', 'count_distinct', 'sum', 'avg', 'variance', 'quantile'],
+      partitionSelection: false,
+    });
+    expect(s.measurements.map((m) => m.part)).to.deep.equal([
+      'count',
+      'count_distinct',
+      'sum',
+      'sum',
+      'count',
+      'count',
+      'sum',
+      'sum_of_squares',
+      'quantile',
+    ]);
+    expect(s.measurements.at(-1)!.mechanism).to.equal('exponential');
+  });
+
+  it('gives a Gaussian query the largest ρ whose conversion fits, split evenly and exactly', () => {
+    const s = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-7, aggregates: ['count', 'sum'], partitionSelection: false });
+    const rhos = s.measurements.map((m) => rhoToPico(m.rho));
+    const event = s.events[0]!;
+    expect(event.mechanism).to.equal('gaussian');
+    expect(sumUnits(rhos)).to.equal(event.rho);
+    expect(zcdpToEpsilon(event.rho / 1e12, 1e-7)).to.be.at.most(1);
+    expect(zcdpToEpsilon(event.rho / 1e12, 1e-7)).to.be.closeTo(1, 1e-5);
+    expect(s.charge).to.deep.equal({ epsilon: 1, delta: 1e-7 });
+  });
+
+  it('halves δ and gives one ε share to partition selection in a Gaussian query', () => {
+    const s = splitBudget({ mechanism: 'gaussian', epsilon: 0.9, delta: 1e-7, aggregates: ['avg'], partitionSelection: true });
+    expect(s.partitionSelection).to.deep.equal({ epsilon: 0.3, delta: 5e-8 });
+    const [gaussian, selection] = s.events;
+    expect(gaussian).to.include({ mechanism: 'gaussian', epsilon: 600_000, delta: 50_000 });
+    expect(selection).to.include({ mechanism: 'laplace', epsilon: 300_000, delta: 50_000 });
+    expect(zcdpToEpsilon(gaussian!.rho / 1e12, picoToDelta(gaussian!.delta))).to.be.at.most(0.6);
+    expect(compose(s.events).basicEpsilon).to.equal(900_000);
+  });
+
+  it('buys a quantile ε with ε²/8 ≤ ρ in a Gaussian query', () => {
+    const s = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-6, aggregates: ['quantile', 'count'], partitionSelection: false });
+    const q = s.measurements[0]!;
+    expect(q.mechanism).to.equal('exponential');
+    expect((q.epsilon * q.epsilon) / 8).to.be.at.most(q.rho);
+    expect((q.epsilon + 2e-6) ** 2 / 8).to.be.greaterThan(q.rho);
+  });
+
+  it('refuses a query that needs δ without one', () => {
+    expect(() => splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 0, aggregates: ['count'], partitionSelection: false })).to.throw(
+      DpParameterError,
+    );
+    expect(() => splitBudget({ mechanism: 'laplace', epsilon: 1, delta: 0, aggregates: ['count'], partitionSelection: true })).to.throw(
+      DpParameterError,
+    );
+  });
+
+  it('refuses an ε too small to give every measurement a unit', () => {
+    expect(() => splitBudget({ mechanism: 'laplace', epsilon: 2e-6, delta: 0, aggregates: ['variance'], partitionSelection: false })).to.throw(
+      DpParameterError,
+    );
+  });
+});
