@@ -4,6 +4,8 @@ import pg from 'pg';
 import { loadConfig } from '../config/index.ts';
 import { mintToken, sha256Hex } from '../http/auth.ts';
 import { formatProblem, loadPolicy, PolicyError } from '../policy/load.ts';
+import { verifyAudit } from '../audit/verify.ts';
+import { openStateStore } from '../state/open.ts';
 import { loadDemo } from '../warehouse/demo.ts';
 import { serve } from './serve.ts';
 
@@ -67,4 +69,19 @@ export const commands: Record<string, Command> = {
     }
     return 0;
   },
+};
+
+commands['audit verify'] = async (args) => {
+  const config = loadConfig();
+  const [checkpoint] = args;
+  const m = checkpoint === undefined ? null : /^(\d+):([0-9a-f]{64})$/.exec(checkpoint);
+  if (checkpoint !== undefined && m === null) throw new Error('a checkpoint is written <seq>:<sha256 hex>');
+  const store = await openStateStore(config);
+  try {
+    const result = await verifyAudit(store, m === null ? undefined : { seq: Number(m[1]), hash: m[2]! });
+    out(JSON.stringify(result));
+    return result.ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
 };

@@ -2,7 +2,7 @@
  * Versioned migrations of schema `dpq`. Append only: a released migration is never edited; a
  * change is a new entry. `migrate.ts` applies the missing ones under an advisory lock.
  *
- * Amounts are integers: ε in micro-units (1e-6), δ in pico-units (1e-12), ρ in nano-units (1e-9),
+ * Amounts are integers: ε in micro-units (1e-6), δ and ρ in pico-units (1e-12) (see dp/units.ts),
  * so that 0.1 + 0.2 spends exactly 0.3 (privacy.md, Accounting).
  */
 
@@ -18,14 +18,16 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'ledger, release cache, audit log',
     sql: `
       CREATE TABLE dpq.budget_accounts (
-        principal       text   NOT NULL,   -- '*' is the dataset total of all principals
+        principal       text   NOT NULL,   -- '*' is the dataset total; 'metric:<name>' a metric's own budget
         dataset         text   NOT NULL,
         period          text   NOT NULL,   -- '' when the budget never renews, else e.g. '2026-11'
-        eps_basic_micro bigint NOT NULL DEFAULT 0,  -- Σ ε of every release (basic composition)
-        eps_pure_micro  bigint NOT NULL DEFAULT 0,  -- Σ ε of pure (Laplace) releases
-        rho_nano        bigint NOT NULL DEFAULT 0,  -- Σ ρ of zCDP (Gaussian) releases
-        delta_gauss_pico bigint NOT NULL DEFAULT 0, -- Σ δ charged by Gaussian releases
+        eps_micro       bigint NOT NULL DEFAULT 0,  -- Σ ε of every release (basic composition)
         delta_pico      bigint NOT NULL DEFAULT 0,  -- Σ δ of every release
+        laplace_eps_micro bigint NOT NULL DEFAULT 0,        -- Σ ε of Laplace releases
+        laplace_approx_eps_micro bigint NOT NULL DEFAULT 0, -- … of those with δ > 0
+        pure_rho_pico   bigint NOT NULL DEFAULT 0,  -- Σ ε²/2 of pure Laplace releases
+        gauss_rho_pico  bigint NOT NULL DEFAULT 0,  -- Σ ρ of Gaussian releases
+        gauss_delta_pico bigint NOT NULL DEFAULT 0, -- Σ δ of Gaussian releases
         eps_extra_micro bigint NOT NULL DEFAULT 0,  -- approved budget requests add to the limit
         delta_extra_pico bigint NOT NULL DEFAULT 0,
         updated_at      timestamptz NOT NULL DEFAULT now(),
@@ -33,7 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE TABLE dpq.budget_events (
         id          bigserial PRIMARY KEY,
-        at          timestamptz NOT NULL DEFAULT now(),
+        at          timestamptz NOT NULL,
         principal   text   NOT NULL,
         dataset     text   NOT NULL,
         period      text   NOT NULL,
@@ -41,7 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
         mechanism   text,
         eps_micro   bigint NOT NULL,
         delta_pico  bigint NOT NULL,
-        rho_nano    bigint NOT NULL,
+        rho_pico    bigint NOT NULL,
         reference   text                      -- query id, metric name or access request id
       );
       CREATE INDEX budget_events_account ON dpq.budget_events (principal, dataset, period);

@@ -1,0 +1,237 @@
+/**
+ * The budget ledger: per (principal, dataset, period) accounts plus the dataset total ('*'), and
+ * an immutable event row per release. `reserve` is the check-and-charge: inside the caller's
+ * transaction it locks the account rows (principal and total, in a fixed order so concurrent
+ * reservations cannot deadlock), composes the new totals, refuses when a limit would be passed,
+ * and otherwise writes the new totals and the event. Every replica goes through the same row locks,
+ * so concurrent requests on any number of replicas never overspend.
+ */
+import { epsilonToMicro, deltaToPico, microToEpsilon, picoToDelta, type PrivacyEvent } from '../dp/index.ts';
+import type { StateQuery } from '../state/store.ts';
+import { addEvent, composeTotals, type LedgerTotals, type Spent } from './totals.ts';
+
+export const TOTAL = '*';
+
+export interface Limit {
+  readonly epsilon: number;
+  readonly delta: number;
+}
+
+export interface AccountKey {
+  readonly principal: string;
+  readonly dataset: string;
+  readonly period: string;
+}
+
+export interface Amount {
+  readonly limit: number;
+  readonly spent: number;
+  readonly remaining: number;
+}
+
+export interface BudgetStatus {
+  readonly epsilon: Amount;
+  readonly delta: Amount;
+}
+
+export interface Refusal {
+  readonly scope: 'principal' | 'dataset';
+  readonly required: { readonly epsilon: number; readonly delta: number };
+  readonly remaining: { readonly epsilon: number; readonly delta: number };
+}
+
+export type ReserveResult =
+  | { readonly ok: true; readonly status: BudgetStatus }
+  | { readonly ok: false; readonly refusal: Refusal; readonly status: BudgetStatus };
+
+interface AccountRow {
+  principal: string;
+  eps_micro: bigint;
+  delta_pico: bigint;
+  laplace_eps_micro: bigint;
+  laplace_approx_eps_micro: bigint;
+  pure_rho_pico: bigint;
+  gauss_rho_pico: bigint;
+  gauss_delta_pico: bigint;
+  eps_extra_micro: bigint;
+  delta_extra_pico: bigint;
+}
+
+const COLUMNS =
+  'principal, eps_micro, delta_pico, laplace_eps_micro, laplace_approx_eps_micro, pure_rho_pico, gauss_rho_pico, gauss_delta_pico, eps_extra_micro, delta_extra_pico';
+
+function totalsOf(r: AccountRow | undefined): LedgerTotals {
+  return {
+    epsMicro: Number(r?.eps_micro ?? 0),
+    deltaPico: Number(r?.delta_pico ?? 0),
+    laplaceEpsMicro: Number(r?.laplace_eps_micro ?? 0),
+    laplaceApproxEpsMicro: Number(r?.laplace_approx_eps_micro ?? 0),
+    pureRhoPico: Number(r?.pure_rho_pico ?? 0),
+    gaussRhoPico: Number(r?.gauss_rho_pico ?? 0),
+    gaussDeltaPico: Number(r?.gauss_delta_pico ?? 0),
+  };
+}
+
+interface UnitLimit {
+  readonly epsMicro: number;
+  readonly deltaPico: number;
+}
+
+function unitLimit(limit: Limit, row: AccountRow | undefined): UnitLimit {
+  return {
+    epsMicro: epsilonToMicro(limit.epsilon, 'down') + Number(row?.eps_extra_micro ?? 0),
+    deltaPico: deltaToPico(limit.delta, 'down') + Number(row?.delta_extra_pico ?? 0),
+  };
+}
+
+function status(limit: UnitLimit, spent: Spent): BudgetStatus {
+  const amount = (lim: number, sp: number, real: (u: number) => number): Amount => ({
+    limit: real(lim),
+    spent: real(sp),
+    remaining: real(Math.max(0, lim - sp)),
+  });
+  return {
+    epsilon: amount(limit.epsMicro, spent.epsMicro, microToEpsilon),
+    delta: amount(limit.deltaPico, spent.deltaPico, picoToDelta),
+  };
+}
+
+const fits = (limit: UnitLimit, spent: Spent): boolean => spent.epsMicro <= limit.epsMicro && spent.deltaPico <= limit.deltaPico;
+
+async function ensureAccounts(tx: StateQuery, key: AccountKey, principals: readonly string[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO dpq.budget_accounts (principal, dataset, period) SELECT p, $2, $3 FROM unnest($1::text[]) AS p
+     ON CONFLICT DO NOTHING`,
+    [principals, key.dataset, key.period],
+  );
+}
+
+async function writeTotals(tx: StateQuery, key: AccountKey, principal: string, t: LedgerTotals, at: Date): Promise<void> {
+  await tx.query(
+    `UPDATE dpq.budget_accounts SET eps_micro = $4, delta_pico = $5, laplace_eps_micro = $6, laplace_approx_eps_micro = $7,
+       pure_rho_pico = $8, gauss_rho_pico = $9, gauss_delta_pico = $10, updated_at = $11
+     WHERE principal = $1 AND dataset = $2 AND period = $3`,
+    [principal, key.dataset, key.period, t.epsMicro, t.deltaPico, t.laplaceEpsMicro, t.laplaceApproxEpsMicro, t.pureRhoPico, t.gaussRhoPico, t.gaussDeltaPico, at.toISOString()],
+  );
+}
+
+export interface ReserveInput {
+  readonly key: AccountKey;
+  readonly events: readonly PrivacyEvent[];
+  /** The principal's limit on the dataset (policy), before approved top-ups. */
+  readonly limit: Limit;
+  /** The dataset total across principals, when the policy sets one. */
+  readonly total: Limit | undefined;
+  readonly kind: 'query' | 'metric';
+  readonly reference: string;
+  readonly at: Date;
+}
+
+/** Check-and-charge, atomically within `tx`. */
+export async function reserve(tx: StateQuery, input: ReserveInput): Promise<ReserveResult> {
+  const { key } = input;
+  const principals = input.total === undefined ? [key.principal] : [TOTAL, key.principal].sort();
+  await ensureAccounts(tx, key, principals);
+  const rows = (
+    await tx.query<AccountRow>(
+      `SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE dataset = $1 AND period = $2 AND principal = ANY($3::text[])
+       ORDER BY principal FOR UPDATE`,
+      [key.dataset, key.period, principals],
+    )
+  ).rows;
+  const own = rows.find((r) => r.principal === key.principal);
+  const ownLimit = unitLimit(input.limit, own);
+  const ownAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(own));
+  const ownSpentBefore = composeTotals(totalsOf(own));
+  const ownSpentAfter = composeTotals(ownAfter);
+  const required = {
+    epsilon: microToEpsilon(ownSpentAfter.epsMicro - ownSpentBefore.epsMicro),
+    delta: picoToDelta(ownSpentAfter.deltaPico - ownSpentBefore.deltaPico),
+  };
+  const before = status(ownLimit, ownSpentBefore);
+  if (!fits(ownLimit, ownSpentAfter)) {
+    return { ok: false, refusal: { scope: 'principal', required, remaining: { epsilon: before.epsilon.remaining, delta: before.delta.remaining } }, status: before };
+  }
+  if (input.total !== undefined) {
+    const totalRow = rows.find((r) => r.principal === TOTAL);
+    const totalLimit = unitLimit(input.total, undefined);
+    const totalAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(totalRow));
+    const spentAfter = composeTotals(totalAfter);
+    if (!fits(totalLimit, spentAfter)) {
+      const left = status(totalLimit, composeTotals(totalsOf(totalRow)));
+      return { ok: false, refusal: { scope: 'dataset', required, remaining: { epsilon: left.epsilon.remaining, delta: left.delta.remaining } }, status: before };
+    }
+    await writeTotals(tx, key, TOTAL, totalAfter, input.at);
+  }
+  await writeTotals(tx, key, key.principal, ownAfter, input.at);
+  await insertEvents(tx, key, input.kind, input.events, input.reference, input.at, 1);
+  return { ok: true, status: status(ownLimit, ownSpentAfter) };
+}
+
+async function insertEvents(
+  tx: StateQuery,
+  key: AccountKey,
+  kind: 'query' | 'metric' | 'refund',
+  events: readonly PrivacyEvent[],
+  reference: string,
+  at: Date,
+  sign: 1 | -1,
+): Promise<void> {
+  for (const e of events) {
+    await tx.query(
+      `INSERT INTO dpq.budget_events (at, principal, dataset, period, kind, mechanism, eps_micro, delta_pico, rho_pico, reference)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [at.toISOString(), key.principal, key.dataset, key.period, kind, e.mechanism, sign * e.epsilon, sign * e.delta, sign * e.rho, reference],
+    );
+  }
+}
+
+/**
+ * Give back a reservation whose release never reached the warehouse (connection refused): the
+ * same events subtracted, recorded as a refund event. Never used once a statement was sent.
+ */
+export async function refund(tx: StateQuery, input: Omit<ReserveInput, 'limit'>): Promise<void> {
+  const { key } = input;
+  const principals = input.total === undefined ? [key.principal] : [TOTAL, key.principal].sort();
+  const rows = (
+    await tx.query<AccountRow>(
+      `SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE dataset = $1 AND period = $2 AND principal = ANY($3::text[])
+       ORDER BY principal FOR UPDATE`,
+      [key.dataset, key.period, principals],
+    )
+  ).rows;
+  for (const row of rows) {
+    const after = input.events.reduce((t, e) => addEvent(t, e, -1), totalsOf(row));
+    await writeTotals(tx, key, row.principal, after, input.at);
+  }
+  await insertEvents(tx, key, 'refund', input.events, input.reference, input.at, -1);
+}
+
+/** Add an approved budget request to a principal's limit for the period. */
+export async function topUp(tx: StateQuery, key: AccountKey, amount: Limit, reference: string, at: Date): Promise<void> {
+  await ensureAccounts(tx, key, [key.principal]);
+  const eps = epsilonToMicro(amount.epsilon, 'down');
+  const delta = deltaToPico(amount.delta, 'down');
+  await tx.query(
+    `UPDATE dpq.budget_accounts SET eps_extra_micro = eps_extra_micro + $4, delta_extra_pico = delta_extra_pico + $5, updated_at = $6
+     WHERE principal = $1 AND dataset = $2 AND period = $3`,
+    [key.principal, key.dataset, key.period, eps, delta, at.toISOString()],
+  );
+  await tx.query(
+    `INSERT INTO dpq.budget_events (at, principal, dataset, period, kind, mechanism, eps_micro, delta_pico, rho_pico, reference)
+     VALUES ($1, $2, $3, $4, 'topup', NULL, $5, $6, 0, $7)`,
+    [at.toISOString(), key.principal, key.dataset, key.period, eps, delta, reference],
+  );
+}
+
+/** The current status of an account (no lock; for reporting). */
+export async function readStatus(db: StateQuery, key: AccountKey, limit: Limit): Promise<BudgetStatus> {
+  const row = (
+    await db.query<AccountRow>(`SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE principal = $1 AND dataset = $2 AND period = $3`, [
+      key.principal,
+      key.dataset,
+      key.period,
+    ])
+  ).rows[0];
+  return status(unitLimit(limit, row), composeTotals(totalsOf(row)));
+}
