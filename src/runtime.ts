@@ -4,9 +4,11 @@
  * state store, loading the demo dataset on first start.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { systemClock, type Clock } from './clock.ts';
-import type { Config } from './config/index.ts';
+import { type Config, ConfigError } from './config/index.ts';
 import { createAuthenticator } from './http/auth.ts';
 import { createTelemetry } from './http/prometheus.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -22,6 +24,27 @@ import { demoLoaded, loadDemo } from './warehouse/demo.ts';
 import { createPgWarehouse } from './warehouse/pg.ts';
 import { createPgliteWarehouse, openPglite } from './warehouse/pglite.ts';
 import { ensureReaderRole } from './warehouse/reader-role.ts';
+
+/**
+ * The tokenization key: DPQ_TOKEN_KEY, or in embedded mode a key generated once and kept in
+ * DPQ_DATA_DIR (so tokens stay stable across restarts). Required when a policy tokenizes.
+ */
+function resolveTokenKey(config: Config, policy: Policy): Buffer | undefined {
+  if (config.tokenKey !== undefined) return config.tokenKey;
+  if (config.embedded) {
+    const file = path.join(config.dataDir, 'token.key');
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(config.dataDir, { recursive: true });
+      fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    }
+    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+  }
+  const tokenizes = Object.values(policy.datasets).some((d) =>
+    Object.values(d.tables).some((t) => Object.values(t.columns).some((c) => c.mask === 'tokenize' || c.mask === 'hash')),
+  );
+  if (tokenizes) throw new ConfigError('DPQ_TOKEN_KEY: required when a policy tokenizes or hashes a column (32 bytes, hex or base64)');
+  return undefined;
+}
 
 export interface Runtime extends Services {
   /** The HS256 secret in use (random per start when DPQ_JWT_SECRET is unset). */
@@ -54,6 +77,7 @@ async function setupPgReader(url: string, policy: Policy, logger: Logger): Promi
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const policy = options.policy ?? loadPolicy(config.policyDir, config.env).policy;
+  const tokenKey = resolveTokenKey(config, policy);
   const closers: (() => Promise<void>)[] = [];
   let warehouse: Warehouse;
   let state: StateStore;
@@ -90,6 +114,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     warehouse,
     state,
     logger,
+    tokenKey,
     telemetry: createTelemetry(),
     clock: options.clock ?? systemClock,
     auth: createAuthenticator(policy, { secret: jwtSecret, jwks: config.jwks }),

@@ -17,4 +17,6 @@ export interface Services {
   readonly logger: Logger;
   readonly telemetry: Telemetry;
   readonly clock: Clock;
+  /** The key for tokenizing and hashing sensitive values (undefined when no policy needs one). */
+  readonly tokenKey: Buffer | undefined;
 }
