@@ -17,7 +17,7 @@
  */
 import { DpParameterError } from './checks.ts';
 import { zcdpToEpsilon } from './conversion.ts';
-import { type Rounding, checkLedgerUnits, deltaToPico, epsilonToMicro, microToEpsilon, picoToDelta, picoToRho, rhoToPico } from './units.ts';
+import { PICO, type Rounding, checkLedgerUnits, deltaToPico, epsilonToMicro, microToEpsilon, picoToDelta, picoToRho, rhoToPico } from './units.ts';
 
 export type Mechanism = 'laplace' | 'gaussian';
 
@@ -97,9 +97,9 @@ export function compose(events: readonly PrivacyEvent[]): Composition {
   let method: Composition['method'] = 'basic';
 
   const gaussian = valid.filter((e) => e.mechanism === 'gaussian');
-  if (gaussian.length > 0) {
+  const gaussianDelta = sum(gaussian.map((e) => e.delta));
+  if (gaussian.length > 0 && gaussianDelta < PICO) {
     const gaussianRho = sum(gaussian.map((e) => e.rho));
-    const gaussianDelta = sum(gaussian.map((e) => e.delta));
     const laplace = valid.filter((e) => e.mechanism === 'laplace');
     const pure = laplace.filter((e) => e.delta === 0);
     const approx = laplace.filter((e) => e.delta > 0);

@@ -18,7 +18,7 @@
  * Bun–Steinke 2016 bound ρ + 2√(ρ·ln(1/δ)), Prop. 1.3, which we also compute). So the result is
  * valid whatever the rounding of the search; a relative margin of 1e-12 covers float error.
  */
-import { checkDelta, checkEpsilon, checkPositiveDelta, checkPositiveFinite, checkRho } from './checks.ts';
+import { DpParameterError, checkEpsilon, checkPositiveDelta, checkPositiveFinite, checkRho } from './checks.ts';
 
 const SAFETY = 1 + 1e-12;
 
@@ -99,7 +99,7 @@ export function epsilonToZcdp(epsilon: number, delta: number): number {
     if (zcdpToEpsilon(mid, delta) <= epsilon) lo = mid;
     else hi = mid;
   }
-  if (lo === 0) throw new RangeError('epsilonToZcdp: no positive ρ fits; ε is too small for this δ');
+  if (lo === 0) throw new DpParameterError('epsilon', 'too small: no positive ρ converts to it at this δ');
   return lo;
 }
 
@@ -118,7 +118,6 @@ export function epsilonToZcdpBasic(epsilon: number, delta: number): number {
 export function classicalGaussianSigma(sensitivity: number, epsilon: number, delta: number): number {
   checkPositiveFinite(sensitivity, 'sensitivity');
   checkEpsilon(epsilon);
-  checkDelta(delta);
   checkPositiveDelta(delta);
   return (sensitivity * Math.sqrt(2 * Math.log(1.25 / delta))) / epsilon;
 }

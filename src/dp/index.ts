@@ -5,7 +5,14 @@
  *   checks → sensitivity (from contribution bounds) → budget split → calibration → exact samplers
  *   (mechanisms, partition selection, quantiles) → post-processing → accuracy → accountant.
  */
-export { DpParameterError } from './checks.ts';
+export {
+  DpParameterError,
+  checkEpsilon,
+  checkDelta,
+  checkPositiveDelta,
+  checkRho,
+  checkConfidence,
+} from './checks.ts';
 export {
   type RandomSource,
   CryptoRandomSource,
@@ -59,6 +66,8 @@ export {
   rhoForGaussianSigma,
 } from './calibrate.ts';
 export { sampleNoise, releaseInteger, releaseReal, gridValue } from './mechanisms.ts';
+export { type MeasurementInput, type Release, measure } from './release.ts';
+export { type HalfWidthTarget, epsilonForQueryHalfWidth } from './estimate.ts';
 export {
   type Accuracy,
   noiseAccuracy,
