@@ -11,7 +11,7 @@
  *
  * `compose` reports the tighter of two valid bounds on the same total δ:
  * - basic composition: (Σε, Σδ) (Dwork & Roth 2014, Thm 3.16);
- * - zCDP composition (Bun & Steinke 2016, Lemma 2.3): the Gaussian events' ρ (optionally with the
+ * - zCDP composition (ρ adds up; Bun & Steinke 2016): the Gaussian events' ρ (optionally with the
  *   pure Laplace events' ε²/2) add up, converted once at the Gaussian events' total δ, plus basic
  *   composition of the remaining events.
  */
