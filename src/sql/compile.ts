@@ -1,0 +1,349 @@
+/**
+ * Step 4: a plan → one parametrized PostgreSQL query that returns the exact, bounded measurements
+ * the noise step perturbs. Every identifier is quoted, every value is a `$n` parameter.
+ *
+ * The query, stage by stage (each a CTE; PostgreSQL inlines those used once):
+ * 1. `src`: the rows of the FROM clause that pass WHERE, with a non-NULL unit, and — for public
+ *    domains — a key inside the domain (rows outside it never count, not even towards a person's
+ *    bounds). Projects the unit `u`, the keys `k0…`, and the raw inputs `r0…` the aggregates need.
+ * 2. `bounded` (skipped when every table is keyed by its unit): contribution bounding. Each
+ *    person's rows are sorted by a hash of (their keys, seeded by their unit), then by a hash of
+ *    (their values, seeded by their unit) — a deterministic per-person pseudo-random order that
+ *    depends only on that person's rows (never `random()`) — and a person keeps the rows of their
+ *    first `maxGroupsPerUnit` keys (`dense_rank`) up to `maxRowsPerUnit` rows (`row_number`).
+ *    `first` marks a person's first row in each group, so distinct units per group are a plain
+ *    filtered count. One sort and one WindowAgg: the window's order (hash, keys) is a prefix of the
+ *    sort, whose remaining columns make the order within a key deterministic.
+ * 3. `rows`: the kept rows with every bounded value clamped and put on its grid: NULL and NaN are
+ *    absent (GREATEST/LEAST alone would turn NULL into a bound and NaN into the upper bound), then
+ *    x = round(clamp(v) / granularity) as int8.
+ * 4. `agg`: per group, exact integers: counts (int8) and sums of grid values (numeric, as PostgreSQL
+ *    sums int8); a quantile's histogram comes from `h<i>` as text `bin:count,…` and is merged in.
+ * 5. public domains: the cross product of the domains (VALUES lists) left-joined to the groups, so
+ *    every declared value has a row (zeros when empty), in domain order.
+ * Without GROUP BY the result is one row, also on empty input (a plain aggregate always is).
+ */
+import { histogramWidth } from './histogram.ts';
+import { decimalToString, integerReciprocal, parseDecimal, times, type Decimal } from './decimal.ts';
+import type {
+  ColumnNode,
+  FilterNode,
+  GroupKeyNode,
+  KeyExpression,
+  MeasureKind,
+  MeasurementNode,
+  QueryPlan,
+} from './plan.ts';
+import { ident, Params } from './sql-text.ts';
+
+/** What the i-th column of the compiled query's result holds. */
+export type OutputColumn =
+  | { readonly kind: 'key'; readonly key: number }
+  | { readonly kind: 'units' }
+  | { readonly kind: 'measure'; readonly aggregate: number; readonly measure: MeasureKind; readonly measurement: number };
+
+export interface CompiledQuery {
+  readonly sql: string;
+  /** Parameter values as text, for `$1`, `$2`, … (each placeholder carries its type cast). */
+  readonly params: readonly string[];
+  readonly outputs: readonly OutputColumn[];
+}
+
+/** Deviations up to this keep (x − c)² inside int8; beyond it sums of squares use numeric. */
+const INT8_SQUARE_SAFE = 3_037_000_499n;
+
+const tableAlias = (i: number): string => ident(`t${i}`);
+const columnSql = (c: ColumnNode): string => `${tableAlias(c.table)}.${ident(c.name)}`;
+
+interface Inputs {
+  /** Raw columns carried through bounding: `r<i>` → SQL over the FROM clause. */
+  readonly raw: { name: string; sql: string; flag: boolean }[];
+  /** The raw input of a column's values (bounded aggregates) and of its non-null flag (COUNT(col)). */
+  valueOf(c: ColumnNode): string;
+  flagOf(c: ColumnNode): string;
+}
+
+function inputs(): Inputs {
+  const raw: { name: string; sql: string; flag: boolean }[] = [];
+  const byKey = new Map<string, string>();
+  const get = (key: string, sql: string): string => {
+    let name = byKey.get(key);
+    if (name === undefined) {
+      name = `r${raw.length}`;
+      byKey.set(key, name);
+      raw.push({ name, sql, flag: key.startsWith('f:') });
+    }
+    return name;
+  };
+  return {
+    raw,
+    valueOf: (c) => get(`v:${c.table}.${c.name}`, columnSql(c)),
+    flagOf: (c) => get(`f:${c.table}.${c.name}`, `(${columnSql(c)} IS NOT NULL)`),
+  };
+}
+
+function keySql(e: KeyExpression, params: Params): string {
+  switch (e.kind) {
+    case 'column':
+      return columnSql(e);
+    case 'dateTrunc': {
+      const col = columnSql(e.column);
+      const unit = params.add(e.unit, 'text');
+      return e.column.type === 'date' ? `date_trunc(${unit}, ${col}::timestamp)::date` : `date_trunc(${unit}, ${col})`;
+    }
+    case 'extract': {
+      // isfinite: extract from ±infinity is NULL or ±Infinity, which the int4 cast would reject.
+      const col = columnSql(e.column);
+      return `CASE WHEN isfinite(${col}) THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int4 END`;
+    }
+  }
+}
+
+function filterSql(f: FilterNode, params: Params): string {
+  switch (f.kind) {
+    case 'compare':
+      return `${columnSql(f.column)} ${f.op} ${params.typed(f.value.value, f.value.type)}`;
+    case 'between':
+      return `${columnSql(f.column)} ${f.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${params.typed(f.low.value, f.low.type)} AND ${params.typed(f.high.value, f.high.type)}`;
+    case 'in':
+      return `${columnSql(f.column)} ${f.negated ? 'NOT IN' : 'IN'} (${f.values.map((v) => params.typed(v.value, v.type)).join(', ')})`;
+    case 'isNull':
+      return `${columnSql(f.column)} IS ${f.negated ? 'NOT NULL' : 'NULL'}`;
+    case 'like':
+      return `${columnSql(f.column)} ${f.negated ? 'NOT ' : ''}${f.caseInsensitive ? 'ILIKE' : 'LIKE'} ${params.typed(f.pattern.value, 'text')}`;
+    case 'and':
+    case 'or':
+      return `(${f.args.map((a) => filterSql(a, params)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
+    case 'not':
+      return `NOT (${filterSql(f.arg, params)})`;
+  }
+}
+
+/** Domain placeholders per public key (shared by the filter in `src` and the VALUES list). */
+function domainParams(keys: readonly GroupKeyNode[], params: Params): (string[] | undefined)[] {
+  return keys.map((k) => (k.domain.kind === 'public' ? k.domain.values.map((v) => params.typed(v, k.type)) : undefined));
+}
+
+/** The SQL of a column's grid value x from its raw input `r` (NULL for NULL and NaN). */
+function gridSql(raw: string, column: ColumnNode, lower: bigint, upper: bigint, granularity: string, params: Params): string {
+  const r = ident(raw);
+  const g: Decimal = parseDecimal(granularity)!;
+  if (column.type === 'integer' && granularity === '1') {
+    return `CASE WHEN ${r} IS NULL THEN NULL ELSE LEAST(GREATEST(${r}, ${params.add(lower, 'int8')}), ${params.add(upper, 'int8')})::int8 END`;
+  }
+  const lo = decimalToString(times(lower, g));
+  const hi = decimalToString(times(upper, g));
+  const scale = integerReciprocal(g);
+  const clamped = `LEAST(GREATEST(${r}, ${params.add(lo, 'numeric')}), ${params.add(hi, 'numeric')})`;
+  const onGrid = scale !== undefined ? `${clamped} * ${params.add(scale, 'numeric')}` : `${clamped} / ${params.add(granularity, 'numeric')}`;
+  const nan = column.type === 'numeric' ? ` OR ${r} = 'NaN'::numeric` : '';
+  return `CASE WHEN ${r} IS NULL${nan} THEN NULL ELSE round(${onGrid})::int8 END`;
+}
+
+export function compile(plan: QueryPlan): CompiledQuery {
+  const params = new Params();
+  const io = inputs();
+  const keys = plan.keys;
+  const keyNames = keys.map((k) => ident(`k${k.index}`));
+  const grouped = keys.length > 0;
+  const publicDomain = plan.partitions.kind === 'public';
+
+  // --- measurement expressions over `rows` (registering the raw inputs they need) ---
+  const grid: { name: string; sql: () => string }[] = [];
+  const gridOf = new Map<string, string>();
+  const xOf = (m: MeasurementNode): string => {
+    const a = plan.aggregates[m.aggregate]!;
+    const c = a.column!;
+    const b = a.bounds!;
+    const id = `${c.table}.${c.name}`;
+    let name = gridOf.get(id);
+    if (name === undefined) {
+      name = `x${grid.length}`;
+      const raw = io.valueOf(c);
+      gridOf.set(id, name);
+      grid.push({ name, sql: () => gridSql(raw, c, b.lower, b.upper, b.granularity, params) });
+    }
+    return name;
+  };
+  type Measure = { name: string; sql: (() => string) | undefined; histogram?: MeasurementNode };
+  const measures: Measure[] = plan.measurements.map((m) => {
+    const name = `m${m.index}`;
+    const a = plan.aggregates[m.aggregate]!;
+    switch (m.measure) {
+      case 'count': {
+        if (m.counts === 'rows') return { name, sql: () => 'count(*)' };
+        if (m.counts === 'units') return { name, sql: () => `count(*) FILTER (WHERE ${ident('first')})` };
+        if (a.fn === 'count') {
+          const flag = io.flagOf(a.column!);
+          return { name, sql: () => `count(*) FILTER (WHERE ${ident(flag)})` };
+        }
+        const x = xOf(m);
+        return { name, sql: () => `count(${ident(x)})` };
+      }
+      case 'sum': {
+        const x = xOf(m);
+        return {
+          name,
+          sql: () => (m.center === 0n ? `COALESCE(sum(${ident(x)}), 0)` : `COALESCE(sum(${ident(x)} - ${params.add(m.center, 'int8')}), 0)`),
+        };
+      }
+      case 'sumsq': {
+        const x = xOf(m);
+        const b = a.bounds!;
+        const dev = [b.upper - m.center, m.center - b.lower].reduce((p, q) => (p > q ? p : q));
+        return {
+          name,
+          sql: () => {
+            const c = params.add(m.center, 'int8');
+            const d = `(${ident(x)} - ${c})`;
+            return dev <= INT8_SQUARE_SAFE ? `COALESCE(sum(${d} * ${d}), 0)` : `COALESCE(sum(${d}::numeric * ${d}), 0)`;
+          },
+        };
+      }
+      case 'histogram':
+        xOf(m);
+        return { name, sql: undefined, histogram: m };
+    }
+  });
+
+  // --- src ---
+  const from = plan.tables
+    .map((t, i) => {
+      const table = `${ident(t.schema)}.${ident(t.name)} AS ${tableAlias(i)}`;
+      if (i === 0) return table;
+      const j = plan.joins.find((x) => x.right.table === i)!;
+      return `JOIN ${table} ON ${columnSql(j.right)} = ${columnSql(j.left)}`;
+    })
+    .join('\n    ');
+  const unit = columnSql(plan.unit);
+  const keyExprs = keys.map((k) => keySql(k.expression, params));
+  const where = [`${unit} IS NOT NULL`];
+  if (plan.filter !== undefined) where.push(filterSql(plan.filter, params));
+  const domains = domainParams(keys, params);
+  keys.forEach((k, i) => {
+    const d = k.domain;
+    const ph = domains[i];
+    if (d.kind !== 'public' || ph === undefined) return;
+    where.push(d.contiguous ? `${keyExprs[i]} BETWEEN ${ph[0]} AND ${ph[ph.length - 1]}` : `${keyExprs[i]} IN (${ph.join(', ')})`);
+  });
+  // Measures are rendered now so that their parameters follow the filter's, in text order.
+  const rawList = io.raw;
+  const srcSelect = [
+    `${unit} AS ${ident('u')}`,
+    ...keyExprs.map((e, i) => `${e} AS ${keyNames[i]}`),
+    ...rawList.map((r) => `${r.sql} AS ${ident(r.name)}`),
+  ];
+  const ctes: string[] = [];
+  ctes.push(`${ident('src')} AS (\n  SELECT ${srcSelect.join(',\n         ')}\n  FROM ${from}\n  WHERE ${where.join('\n    AND ')}\n)`);
+
+  // --- bounded + rows ---
+  const rawNames = rawList.map((r) => ident(r.name));
+  const carried = [...keyNames, ...rawNames];
+  const gridSelect = grid.map((x) => `${x.sql()} AS ${ident(x.name)}`);
+  // `rows` keeps the keys, the COUNT(col) flags and the grid values; raw values end here.
+  const rowsSelect = [...keyNames, ...rawList.filter((r) => r.flag).map((r) => ident(r.name)), ...gridSelect];
+  if (plan.bounding.needed) {
+    const seed = `hash_record_extended(ROW(${ident('u')}), 0)`;
+    const hashes: string[] = [];
+    const order: string[] = [ident('u')];
+    if (grouped) {
+      hashes.push(`hash_record_extended(ROW(${keyNames.join(', ')}), ${seed}) AS ${ident('hk')}`);
+      order.push(ident('hk'), ...keyNames);
+    }
+    if (rawNames.length > 0) {
+      hashes.push(`hash_record_extended(ROW(${rawNames.join(', ')}), ${seed}) AS ${ident('hr')}`);
+      order.push(ident('hr'), ...rawNames);
+    }
+    const windowOrder = grouped ? ` ORDER BY ${[ident('hk'), ...keyNames].join(', ')}` : '';
+    const w = ident('w');
+    const ranks = [
+      ...(grouped ? [`dense_rank() OVER ${w} AS ${ident('kr')}`] : []),
+      `row_number() OVER ${w} AS ${ident('rn')}`,
+      grouped ? `(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}` : `(row_number() OVER ${w} = 1) AS ${ident('first')}`,
+    ];
+    const inner = [ident('u'), ...carried, ...hashes];
+    ctes.push(
+      `${ident('bounded')} AS (\n  SELECT ${[...carried, ...ranks].join(',\n         ')}\n` +
+        `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}\n        ORDER BY ${order.join(', ')}) AS ${ident('h')}\n` +
+        `  WINDOW ${w} AS (PARTITION BY ${ident('u')}${windowOrder})\n)`,
+    );
+    const keep = grouped ? [`${ident('kr')} <= ${params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8')}`] : [];
+    keep.push(`${ident('rn')} <= ${params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8')}`);
+    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, ident('first')].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}\n)`);
+  } else {
+    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}\n)`);
+  }
+
+  // --- agg (+ histograms) ---
+  const groupBy = grouped ? `\n  GROUP BY ${keyNames.join(', ')}` : '';
+  const units = plan.partitions.kind === 'private';
+  const scalar = measures.filter((m) => m.sql !== undefined);
+  const aggSelect = [
+    ...keyNames,
+    ...(units ? [`count(*) FILTER (WHERE ${ident('first')}) AS ${ident('units')}`] : []),
+    ...scalar.map((m) => `${m.sql!()} AS ${ident(m.name)}`),
+  ];
+  ctes.push(`${ident('agg')} AS (\n  SELECT ${aggSelect.join(',\n         ')}\n  FROM ${ident('rows')}${groupBy}\n)`);
+  const hists = measures.filter((m) => m.histogram !== undefined);
+  let finalName = 'agg';
+  const valueCols = [...(units ? ['units'] : []), ...measures.map((m) => m.name)];
+  if (hists.length > 0) {
+    for (const h of hists) {
+      const m = h.histogram!;
+      const spec = m.histogram!;
+      const x = ident(xOf(m));
+      const bin = `(${x} - ${params.add(spec.lower, 'int8')}) * ${params.add(BigInt(spec.bins), 'int8')} / ${params.add(histogramWidth(spec), 'int8')}`;
+      ctes.push(
+        `${ident(`h${m.index}`)} AS (\n  SELECT ${[...keyNames, `string_agg(${ident('b')}::text || ':' || ${ident('n')}::text, ',' ORDER BY ${ident('b')}) AS ${ident(h.name)}`].join(', ')}\n` +
+          `  FROM (SELECT ${[...keyNames, `${bin} AS ${ident('b')}`, `count(*) AS ${ident('n')}`].join(', ')}\n        FROM ${ident('rows')}\n        WHERE ${x} IS NOT NULL\n        GROUP BY ${[...keyNames, ident('b')].join(', ')}) AS ${ident('c')}${groupBy}\n)`,
+      );
+    }
+    const scalarNames = new Set(scalar.map((m) => m.name));
+    if (units) scalarNames.add('units');
+    const branch = (source: string, present: (c: string) => boolean, cast: (c: string) => string): string =>
+      `  SELECT ${[...keyNames, ...valueCols.map((c) => (present(c) ? ident(c) : `${cast(c)} AS ${ident(c)}`))].join(', ')} FROM ${ident(source)}`;
+    const branches = [
+      branch('agg', (c) => scalarNames.has(c), () => 'NULL::text'),
+      ...hists.map((h) => branch(`h${h.histogram!.index}`, (c) => c === h.name, () => 'NULL')),
+    ];
+    ctes.push(`${ident('parts')} AS (\n${branches.join('\n  UNION ALL\n')}\n)`);
+    ctes.push(
+      `${ident('merged')} AS (\n  SELECT ${[...keyNames, ...valueCols.map((c) => `max(${ident(c)}) AS ${ident(c)}`)].join(',\n         ')}\n  FROM ${ident('parts')}${groupBy}\n)`,
+    );
+    finalName = 'merged';
+  }
+
+  // --- result ---
+  const outputs: OutputColumn[] = [
+    ...keys.map((k): OutputColumn => ({ kind: 'key', key: k.index })),
+    ...(units ? [{ kind: 'units' } as const] : []),
+    ...plan.measurements.map((m): OutputColumn => ({ kind: 'measure', aggregate: m.aggregate, measure: m.measure, measurement: m.index })),
+  ];
+  let body: string;
+  if (publicDomain) {
+    const f = ident('f');
+    const zero = (c: string): string => {
+      const m = measures.find((x) => x.name === c);
+      return m?.histogram !== undefined ? `COALESCE(${f}.${ident(c)}, '')` : `COALESCE(${f}.${ident(c)}, 0)`;
+    };
+    const dom = keys.map((k, i) => {
+      const d = ident(`d${i}`);
+      const rows = domains[i]!.map((ph, j) => `(${j + 1}, ${ph})`).join(', ');
+      return { d, sql: `(VALUES ${rows}) AS ${d}(${ident('o')}, ${keyNames[i]})` };
+    });
+    body =
+      `SELECT ${[...keys.map((_, i) => `${dom[i]!.d}.${keyNames[i]}`), ...valueCols.map(zero)].join(',\n       ')}\n` +
+      `FROM ${dom.map((x) => x.sql).join('\n  CROSS JOIN ')}\n` +
+      `  LEFT JOIN ${ident(finalName)} AS ${f} ON ${keys.map((_, i) => `${f}.${keyNames[i]} = ${dom[i]!.d}.${keyNames[i]}`).join(' AND ')}\n` +
+      `ORDER BY ${dom.map((x) => `${x.d}.${ident('o')}`).join(', ')}`;
+  } else {
+    const hnames = new Set(hists.map((h) => h.name));
+    body = `SELECT ${[...keyNames, ...valueCols.map((c) => (hnames.has(c) ? `COALESCE(${ident(c)}, '') AS ${ident(c)}` : ident(c)))].join(', ')}\nFROM ${ident(finalName)}`;
+  }
+
+  return Object.freeze({
+    sql: `WITH ${ctes.join(',\n')}\n${body}`,
+    params: params.values,
+    outputs: Object.freeze(outputs),
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Reading a compiled query's result: every measure cell is an exact integer in grid units (int8 as
+ * bigint, numeric sums as decimal strings — the adapters never pass them through a float), and a
+ * histogram cell is the text `bin:count,bin:count,…` (empty: all zero).
+ */
+import type { Cell, ResultSet } from '../warehouse/adapter.ts';
+import type { CompiledQuery } from './compile.ts';
+import type { HistogramSpec } from './histogram.ts';
+import type { QueryPlan } from './plan.ts';
+
+/** An exact integer cell as bigint; throws on anything else (a fraction, NULL, a float beyond 2^53). */
+export function toBigInt(cell: Cell): bigint {
+  if (typeof cell === 'bigint') return cell;
+  if (typeof cell === 'number' && Number.isSafeInteger(cell)) return BigInt(cell);
+  if (typeof cell === 'string') {
+    const m = /^(-?\d+)(?:\.0*)?$/.exec(cell.trim());
+    if (m !== null) return BigInt(m[1]!);
+  }
+  throw new TypeError(`not an exact integer: ${typeof cell === 'string' ? JSON.stringify(cell) : String(cell)}`);
+}
+
+/** The dense bin counts of a histogram cell. */
+export function decodeHistogram(cell: Cell, spec: HistogramSpec): bigint[] {
+  const counts = Array.from({ length: spec.bins }, () => 0n);
+  if (cell === null || cell === '') return counts;
+  if (typeof cell !== 'string') throw new TypeError('a histogram cell is text');
+  for (const part of cell.split(',')) {
+    const [b, n] = part.split(':');
+    const bin = Number(b);
+    if (!Number.isInteger(bin) || bin < 0 || bin >= spec.bins || n === undefined) throw new TypeError(`bad histogram entry ${JSON.stringify(part)}`);
+    counts[bin] = toBigInt(n);
+  }
+  return counts;
+}
+
+/** One group of the result, decoded. */
+export interface DecodedGroup {
+  /** Key values as the warehouse returned them (text, date text, number or bigint, boolean, NULL). */
+  readonly keys: readonly Cell[];
+  /** Distinct units in the group (only with private group keys). */
+  readonly units: bigint | undefined;
+  /** Per measurement (plan.measurements order): a bigint, or the bin counts of a histogram. */
+  readonly values: readonly (bigint | readonly bigint[])[];
+}
+
+/** Decode every row of a compiled query's result against its output contract. */
+export function decodeResult(plan: QueryPlan, compiled: CompiledQuery, result: ResultSet): DecodedGroup[] {
+  return result.rows.map((row) => {
+    const keys: Cell[] = Array.from({ length: plan.keys.length }, () => null);
+    let units: bigint | undefined;
+    const values: (bigint | readonly bigint[])[] = Array.from({ length: plan.measurements.length }, () => 0n);
+    compiled.outputs.forEach((out, i) => {
+      const cell = row[i] ?? null;
+      if (out.kind === 'key') keys[out.key] = cell;
+      else if (out.kind === 'units') units = toBigInt(cell);
+      else {
+        const m = plan.measurements[out.measurement]!;
+        values[out.measurement] = m.histogram !== undefined ? decodeHistogram(cell, m.histogram) : toBigInt(cell);
+      }
+    });
+    return Object.freeze({ keys: Object.freeze(keys), units, values: Object.freeze(values) });
+  });
+}

@@ -1,0 +1,419 @@
+/**
+ * Step 3: the query plan, the boundary between the SQL front end and everything after it (cost,
+ * compile, noise, post-processing). An immutable tagged tree in the style of kysely's operation
+ * nodes: every node is a frozen object with a `readonly kind`, built only through `buildPlan`.
+ *
+ * Values in the plan are exact: integers are bigint, numeric literals canonical decimal strings,
+ * dates `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM:SS[.ffffff]`; bounds, centres and histograms
+ * are in grid units (value / granularity). Positions are indexes into the SQL text (source.ts).
+ */
+import type { ColumnType } from '../policy/schema.ts';
+import { histogramSpec, type HistogramSpec } from './histogram.ts';
+import {
+  countSensitivity,
+  sumOfSquaresSensitivity,
+  sumSensitivity,
+  unitsSensitivity,
+  type Sensitivity,
+} from './sensitivity.ts';
+
+/** The SQL types a literal, a key or a domain value can have. */
+export type ValueType = 'integer' | 'numeric' | 'text' | 'boolean' | 'date' | 'timestamp';
+export type Value = bigint | string | boolean;
+
+export interface TableNode {
+  readonly kind: 'table';
+  readonly index: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly alias: string | undefined;
+  readonly unit: string;
+  readonly maxRowsPerUnit: number;
+  readonly maxGroupsPerUnit: number;
+  /** At most one row per unit, known from the warehouse catalog (a unique index on the unit). */
+  readonly keyed: boolean;
+  readonly position: number;
+}
+
+export interface ColumnNode {
+  readonly kind: 'column';
+  /** Index into `plan.tables`. */
+  readonly table: number;
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly position: number;
+}
+
+/** An inner equi-join on unit columns declared in the policy: `right` belongs to the joined table. */
+export interface JoinNode {
+  readonly kind: 'join';
+  readonly left: ColumnNode;
+  readonly right: ColumnNode;
+}
+
+export interface LiteralNode {
+  readonly kind: 'literal';
+  readonly type: ValueType;
+  readonly value: Value;
+  readonly position: number;
+}
+
+export type ComparisonOperator = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+export interface CompareNode {
+  readonly kind: 'compare';
+  readonly column: ColumnNode;
+  readonly op: ComparisonOperator;
+  readonly value: LiteralNode;
+}
+export interface BetweenNode {
+  readonly kind: 'between';
+  readonly column: ColumnNode;
+  readonly negated: boolean;
+  readonly low: LiteralNode;
+  readonly high: LiteralNode;
+}
+export interface InNode {
+  readonly kind: 'in';
+  readonly column: ColumnNode;
+  readonly negated: boolean;
+  readonly values: readonly LiteralNode[];
+}
+export interface IsNullNode {
+  readonly kind: 'isNull';
+  readonly column: ColumnNode;
+  readonly negated: boolean;
+}
+export interface LikeNode {
+  readonly kind: 'like';
+  readonly column: ColumnNode;
+  readonly negated: boolean;
+  readonly caseInsensitive: boolean;
+  readonly pattern: LiteralNode;
+}
+export interface AndNode {
+  readonly kind: 'and';
+  readonly args: readonly FilterNode[];
+}
+export interface OrNode {
+  readonly kind: 'or';
+  readonly args: readonly FilterNode[];
+}
+export interface NotNode {
+  readonly kind: 'not';
+  readonly arg: FilterNode;
+}
+export type FilterNode = CompareNode | BetweenNode | InNode | IsNullNode | LikeNode | AndNode | OrNode | NotNode;
+
+export const DATE_TRUNC_UNITS = ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
+export type DateTruncUnit = (typeof DATE_TRUNC_UNITS)[number];
+export const EXTRACT_FIELDS = ['minute', 'hour', 'day', 'dow', 'isodow', 'doy', 'week', 'month', 'quarter', 'year', 'isoyear'] as const;
+export type ExtractField = (typeof EXTRACT_FIELDS)[number];
+
+export interface DateTruncNode {
+  readonly kind: 'dateTrunc';
+  readonly unit: DateTruncUnit;
+  readonly column: ColumnNode;
+}
+export interface ExtractNode {
+  readonly kind: 'extract';
+  readonly field: ExtractField;
+  readonly column: ColumnNode;
+}
+export type KeyExpression = ColumnNode | DateTruncNode | ExtractNode;
+
+/**
+ * Where a key's released values come from. `public`: exactly `values` (declared in the policy, or
+ * derived from the column's bounds for date_trunc/extract), each released even when empty, anything
+ * else dropped — including NULL. `private`: the values found in the data, released only when they
+ * pass DP partition selection (NULL is then a key like any other).
+ */
+export type DomainNode =
+  | {
+      readonly kind: 'public';
+      readonly source: 'policy' | 'derived';
+      readonly values: readonly Value[];
+      /** Every value of the key between the first and last value is in the domain (derived domains). */
+      readonly contiguous: boolean;
+    }
+  | { readonly kind: 'private' };
+
+export interface GroupKeyNode {
+  readonly kind: 'groupKey';
+  readonly index: number;
+  readonly expression: KeyExpression;
+  /** The type of the key's values. */
+  readonly type: ValueType;
+  /** PostgreSQL's default output name for the expression. */
+  readonly name: string;
+  readonly domain: DomainNode;
+  readonly position: number;
+}
+
+export type AggregateFunction =
+  | 'count'
+  | 'count_distinct_units'
+  | 'sum'
+  | 'avg'
+  | 'var_samp'
+  | 'var_pop'
+  | 'stddev_samp'
+  | 'stddev_pop'
+  | 'percentile_cont';
+
+/** A bounded column's clamping range and grid. */
+export interface BoundsNode {
+  readonly kind: 'bounds';
+  /** Clamping range in grid units (the policy bounds moved inward onto the grid). */
+  readonly lower: bigint;
+  readonly upper: bigint;
+  /** Grid step as a decimal string (`0.01`; `1` for integers). */
+  readonly granularity: string;
+}
+
+export interface AggregateNode {
+  readonly kind: 'aggregate';
+  readonly index: number;
+  readonly fn: AggregateFunction;
+  /** Undefined for COUNT(*). */
+  readonly column: ColumnNode | undefined;
+  /** PostgreSQL's default output name (`count`, `avg`, …). */
+  readonly name: string;
+  readonly bounds: BoundsNode | undefined;
+  /** For percentile_cont (and MEDIAN = 0.5). */
+  readonly percentile: number | undefined;
+  /** Indexes into `plan.measurements`, in the order listed in `MEASURES_OF`. */
+  readonly measurements: readonly number[];
+  readonly position: number;
+}
+
+export type MeasureKind = 'count' | 'sum' | 'sumsq' | 'histogram';
+
+/** One exact integer (per group) that the noise step perturbs. */
+export interface MeasurementNode {
+  readonly kind: 'measurement';
+  readonly index: number;
+  readonly aggregate: number;
+  readonly measure: MeasureKind;
+  /** What a count counts: bounded rows, non-null (and non-NaN) values of the column, or distinct units. */
+  readonly counts: 'rows' | 'values' | 'units' | undefined;
+  /** Grid value subtracted from every value before summing (0 for SUM; the bounds' midpoint for AVG/VARIANCE). */
+  readonly center: bigint;
+  readonly histogram: HistogramSpec | undefined;
+  readonly sensitivity: Sensitivity;
+}
+
+/** Which measurements each aggregate releases (the noise step combines them). */
+export const MEASURES_OF: Readonly<Record<AggregateFunction, readonly MeasureKind[]>> = Object.freeze({
+  count: ['count'],
+  count_distinct_units: ['count'],
+  sum: ['sum'],
+  avg: ['sum', 'count'],
+  var_samp: ['count', 'sum', 'sumsq'],
+  var_pop: ['count', 'sum', 'sumsq'],
+  stddev_samp: ['count', 'sum', 'sumsq'],
+  stddev_pop: ['count', 'sum', 'sumsq'],
+  percentile_cont: ['histogram'],
+});
+
+/** How the groups of the result are chosen. */
+export type PartitionsNode =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'public'; readonly groups: number }
+  | {
+      readonly kind: 'private';
+      /** Of the per-group distinct-unit count that DP partition selection thresholds. */
+      readonly sensitivity: Sensitivity;
+    };
+
+/** Contribution bounding: what compile enforces before aggregation. */
+export interface BoundingNode {
+  readonly kind: 'bounding';
+  readonly maxRowsPerUnit: number;
+  /** Never above maxRowsPerUnit; 1 without GROUP BY. */
+  readonly maxGroupsPerUnit: number;
+  /** False when every table is keyed by its unit: one row per person, nothing to bound. */
+  readonly needed: boolean;
+}
+
+export type OperandNode =
+  | { readonly kind: 'keyRef'; readonly key: number; readonly position: number }
+  | { readonly kind: 'aggregateRef'; readonly aggregate: number; readonly position: number }
+  | LiteralNode;
+
+/** HAVING, evaluated on released (noisy) values. */
+export type PredicateNode =
+  | { readonly kind: 'compare'; readonly op: ComparisonOperator; readonly left: OperandNode; readonly right: OperandNode }
+  | { readonly kind: 'between'; readonly negated: boolean; readonly operand: OperandNode; readonly low: OperandNode; readonly high: OperandNode }
+  | { readonly kind: 'isNull'; readonly negated: boolean; readonly operand: OperandNode }
+  | { readonly kind: 'and'; readonly args: readonly PredicateNode[] }
+  | { readonly kind: 'or'; readonly args: readonly PredicateNode[] }
+  | { readonly kind: 'not'; readonly arg: PredicateNode };
+
+export type OutputRef =
+  | { readonly kind: 'keyRef'; readonly key: number }
+  | { readonly kind: 'aggregateRef'; readonly aggregate: number };
+
+/** One column of the released result, in select-list order. */
+export interface SelectItemNode {
+  readonly kind: 'selectItem';
+  readonly name: string;
+  readonly ref: OutputRef;
+  readonly position: number;
+}
+
+export interface OrderByNode {
+  readonly kind: 'orderBy';
+  readonly ref: OutputRef;
+  readonly direction: 'asc' | 'desc';
+  readonly nulls: 'first' | 'last' | 'default';
+}
+
+export interface PostProcessNode {
+  readonly kind: 'postProcess';
+  readonly having: PredicateNode | undefined;
+  readonly orderBy: readonly OrderByNode[];
+  readonly limit: bigint | undefined;
+  readonly offset: bigint | undefined;
+}
+
+export interface QueryPlan {
+  readonly kind: 'query';
+  readonly dataset: string | undefined;
+  readonly tables: readonly TableNode[];
+  readonly joins: readonly JoinNode[];
+  /** The unit column of the first table (all tables are joined on it). */
+  readonly unit: ColumnNode;
+  readonly bounding: BoundingNode;
+  readonly filter: FilterNode | undefined;
+  readonly keys: readonly GroupKeyNode[];
+  readonly partitions: PartitionsNode;
+  readonly aggregates: readonly AggregateNode[];
+  readonly measurements: readonly MeasurementNode[];
+  readonly select: readonly SelectItemNode[];
+  readonly post: PostProcessNode;
+}
+
+/** Deep-freeze a freshly built node tree (bigints and strings are immutable already). */
+export function freeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) freeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** An aggregate as validation found it, before measurements are attached. */
+export type AggregateDraft = Omit<AggregateNode, 'measurements'>;
+
+export interface PlanParts {
+  readonly dataset: string | undefined;
+  readonly tables: readonly TableNode[];
+  readonly joins: readonly JoinNode[];
+  readonly unit: ColumnNode;
+  readonly filter: FilterNode | undefined;
+  readonly keys: readonly GroupKeyNode[];
+  readonly aggregates: readonly AggregateDraft[];
+  readonly select: readonly SelectItemNode[];
+  readonly post: PostProcessNode;
+}
+
+/**
+ * Combined contribution bounds of the FROM clause. Tables are inner-joined on their unit columns,
+ * so a person's joined rows are the product of their rows in each table: the natural bound is the
+ * product of the tables' maxRowsPerUnit (and of their maxGroupsPerUnit), enforced on the join result.
+ */
+export function combinedBounds(tables: readonly TableNode[], grouped: boolean): { m: number; k: number } {
+  const m = tables.reduce((acc, t) => acc * t.maxRowsPerUnit, 1);
+  const k = grouped ? Math.min(m, tables.reduce((acc, t) => acc * t.maxGroupsPerUnit, 1)) : 1;
+  return { m, k };
+}
+
+/**
+ * Attach bounding, measurements (with their sensitivities, from sensitivity.ts) and the partition
+ * kind to what validation found, and freeze the whole tree.
+ */
+export function buildPlan(parts: PlanParts): QueryPlan {
+  const grouped = parts.keys.length > 0;
+  const { m, k } = combinedBounds(parts.tables, grouped);
+  const M = BigInt(m);
+  const K = BigInt(k);
+  const measurements: MeasurementNode[] = [];
+  const aggregates: AggregateNode[] = parts.aggregates.map((a) => {
+    const ids: number[] = [];
+    for (const measure of MEASURES_OF[a.fn]) {
+      const b = a.bounds;
+      const centered = a.fn !== 'sum';
+      const center = b === undefined || !centered ? 0n : floorHalf(b.lower + b.upper);
+      const deviation = b === undefined ? 0n : maxBig(abs(b.upper - center), abs(center - b.lower));
+      let sensitivity: Sensitivity;
+      let counts: MeasurementNode['counts'];
+      let histogram: HistogramSpec | undefined;
+      switch (measure) {
+        case 'count':
+          counts = a.fn === 'count_distinct_units' ? 'units' : a.fn === 'count' && a.column === undefined ? 'rows' : 'values';
+          sensitivity = counts === 'units' ? unitsSensitivity(K) : countSensitivity(M);
+          break;
+        case 'sum':
+          sensitivity = sumSensitivity(M, deviation);
+          break;
+        case 'sumsq':
+          sensitivity = sumOfSquaresSensitivity(M, deviation);
+          break;
+        case 'histogram':
+          histogram = histogramSpec(b!.lower, b!.upper);
+          sensitivity = countSensitivity(M);
+          break;
+      }
+      ids.push(measurements.length);
+      measurements.push({
+        kind: 'measurement',
+        index: measurements.length,
+        aggregate: a.index,
+        measure,
+        counts: measure === 'count' ? counts : undefined,
+        center: measure === 'sum' || measure === 'sumsq' ? center : 0n,
+        histogram,
+        sensitivity,
+      });
+    }
+    return { ...a, measurements: ids };
+  });
+
+  const anyPrivate = parts.keys.some((key) => key.domain.kind === 'private');
+  const partitions: PartitionsNode = !grouped
+    ? { kind: 'none' }
+    : anyPrivate
+      ? { kind: 'private', sensitivity: unitsSensitivity(K) }
+      : { kind: 'public', groups: publicGroupCount(parts.keys) };
+
+  return freeze<QueryPlan>({
+    kind: 'query',
+    dataset: parts.dataset,
+    tables: parts.tables,
+    joins: parts.joins,
+    unit: parts.unit,
+    bounding: {
+      kind: 'bounding',
+      maxRowsPerUnit: m,
+      maxGroupsPerUnit: k,
+      needed: !parts.tables.every((t) => t.keyed),
+    },
+    filter: parts.filter,
+    keys: parts.keys,
+    partitions,
+    aggregates,
+    measurements,
+    select: parts.select,
+    post: parts.post,
+  });
+}
+
+/** The number of groups of a query whose keys all have public domains (their cross product). */
+export function publicGroupCount(keys: readonly GroupKeyNode[]): number {
+  return keys.reduce((n, key) => n * (key.domain.kind === 'public' ? key.domain.values.length : NaN), 1);
+}
+
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const floorHalf = (x: bigint): bigint => (x >= 0n ? x / 2n : -((-x + 1n) / 2n));

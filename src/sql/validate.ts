@@ -1,0 +1,285 @@
+/**
+ * Step 2: check a parsed query against the dataset policy and turn it into a plan. Exactly the
+ * subset of privacy.md is accepted; everything else is refused with `SQL_NOT_ALLOWED` naming the
+ * construct, its position and what to write instead. Pure: no warehouse, no clock, no randomness —
+ * a refusal costs nothing and reveals nothing.
+ */
+import type { Node, ResTarget, SelectStmt } from 'libpg-query';
+import type { Dataset } from '../policy/schema.ts';
+import { aggregateOf, isAggregateCall, type AggregateSpec } from './aggregate.ts';
+import { describe, kindOf, namesOf, positionOf } from './ast.ts';
+import { keyDomainOf, keyExpressionOf, keyNameOf, keyTypeOf, looksLikeKey, sameKey } from './group-by.ts';
+import type { ParsedSql } from './parse.ts';
+import {
+  buildPlan,
+  publicGroupCount,
+  type AggregateDraft,
+  type GroupKeyNode,
+  type KeyExpression,
+  type QueryPlan,
+  type SelectItemNode,
+} from './plan.ts';
+import { postProcessOf, type OutputContext } from './post-process.ts';
+import { notAllowed } from './refuse.ts';
+import { buildScope, type Scope } from './scope.ts';
+import { filterOf } from './where.ts';
+
+export interface ValidateOptions {
+  /** The most δ the query may use (request or dataset default). 0 forbids private group keys. */
+  readonly delta: number;
+  /** The dataset's name, recorded in the plan. */
+  readonly dataset?: string;
+  /** Tables known (from the warehouse catalog, see keyed.ts) to hold at most one row per unit. */
+  readonly keyedTables?: ReadonlySet<string>;
+}
+
+export const MAX_GROUP_KEYS = 8;
+export const MAX_AGGREGATES = 32;
+/** Most groups a query over public domains may release (the cross product of its keys' domains). */
+export const MAX_PUBLIC_GROUPS = 10_000;
+
+const STATEMENT_NAMES: Readonly<Record<string, string>> = {
+  InsertStmt: 'INSERT',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  MergeStmt: 'MERGE',
+  CreateStmt: 'CREATE TABLE',
+  CreateTableAsStmt: 'CREATE TABLE AS',
+  DropStmt: 'DROP',
+  TransactionStmt: 'transaction control',
+  VariableSetStmt: 'SET',
+  VariableShowStmt: 'SHOW',
+  CopyStmt: 'COPY',
+  ExplainStmt: 'EXPLAIN',
+  DoStmt: 'DO',
+  CallStmt: 'CALL',
+  PrepareStmt: 'PREPARE',
+  ExecuteStmt: 'EXECUTE',
+  LockStmt: 'LOCK',
+  GrantStmt: 'GRANT',
+  TruncateStmt: 'TRUNCATE',
+};
+
+/** Validate a parsed query against `dataset` and build its plan; throws SQL_NOT_ALLOWED. */
+export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateOptions): QueryPlan {
+  const { source } = parsed;
+  const [first, second] = parsed.statements;
+  if (second !== undefined) {
+    throw notAllowed('multiple statements', source.fromByte(second.stmt_location, 0), 'Only one statement per query is allowed.', 'Send one SELECT statement, without a second statement after a semicolon.');
+  }
+  const stmt = first!.stmt!;
+  const kind = kindOf(stmt);
+  if (!('SelectStmt' in stmt)) {
+    const name = STATEMENT_NAMES[kind] ?? kind.replace(/Stmt$/, '');
+    throw notAllowed(name, source.fromByte(first!.stmt_location, 0), `${name} statements are not allowed: dpq answers aggregate SELECT queries only.`, 'Send one SELECT with aggregates, e.g. SELECT region, COUNT(*) FROM visits GROUP BY region.');
+  }
+  for (const t of parsed.tokens) {
+    if (/^u&["']/i.test(t.text)) {
+      throw notAllowed('unicode escape', source.fromByte(t.start), 'Unicode escapes (U&"…", U&\'…\') are not allowed.', 'Write identifiers and strings as plain text.');
+    }
+  }
+  const s = stmt.SelectStmt;
+  checkShape(s, parsed);
+  const scope = buildScope(s.fromClause ?? [], dataset, source, { keyedTables: options.keyedTables });
+
+  // Aggregates, shared between identical calls.
+  const aggregates: AggregateDraft[] = [];
+  const identities = new Map<string, number>();
+  const addAggregate = (node: Node): number => {
+    if (!isAggregateCall(node)) throw new TypeError('not an aggregate');
+    const spec: AggregateSpec = aggregateOf(node, { scope, source });
+    const known = identities.get(spec.identity);
+    if (known !== undefined) return known;
+    if (aggregates.length >= MAX_AGGREGATES) throw notAllowed('aggregate', spec.position, 'Too many aggregates.', `Use at most ${MAX_AGGREGATES}.`);
+    const { identity, ...draft } = spec;
+    identities.set(identity, aggregates.length);
+    aggregates.push({ ...draft, index: aggregates.length });
+    return aggregates.length - 1;
+  };
+
+  // Select list: aggregates now, key expressions once GROUP BY is known.
+  const targets = s.targetList ?? [];
+  if (targets.length === 0) throw notAllowed('empty select list', 0, 'The select list is empty.', 'Select aggregates: SELECT COUNT(*) FROM visits.');
+  type Item = { name: string; position: number; aggregate?: number; key?: KeyExpression };
+  const items: Item[] = targets.map((t) => {
+    if (!('ResTarget' in t)) throw notAllowed(kindOf(t), positionOf(source, t), 'Unexpected select-list item.', 'Select aggregates and group keys.');
+    const r: ResTarget = t.ResTarget;
+    const position = positionOf(source, t);
+    if (r.val === undefined || (r.indirection?.length ?? 0) > 0) throw notAllowed('select item', position, 'Unexpected select-list item.', 'Select aggregates and group keys.');
+    const val = r.val;
+    if (isAggregateCall(val)) {
+      const aggregate = addAggregate(val);
+      return { name: r.name ?? aggregates[aggregate]!.name, position, aggregate };
+    }
+    if ('ColumnRef' in val && namesOf(val.ColumnRef.fields).includes('*')) {
+      throw notAllowed('SELECT *', positionOf(source, val, position), 'SELECT * is not allowed: dpq releases aggregates, never rows.', 'Name columns inside an aggregate: SELECT COUNT(*), AVG(cost) FROM visits.');
+    }
+    if (looksLikeKey(val)) {
+      const key = keyExpressionOf(val, { scope, source });
+      return { name: r.name ?? keyNameOf(key), position, key };
+    }
+    const d = describe(val, 'in the select list');
+    throw notAllowed(d.construct, positionOf(source, val, position), d.message, d.hint);
+  });
+
+  // GROUP BY.
+  const keyExprs: { expr: KeyExpression; position: number }[] = [];
+  const addKey = (expr: KeyExpression, position: number): void => {
+    if (keyExprs.some((k) => sameKey(k.expr, expr))) return;
+    if (keyExprs.length >= MAX_GROUP_KEYS) throw notAllowed('GROUP BY', position, 'Too many group keys.', `Group by at most ${MAX_GROUP_KEYS} keys.`);
+    keyExprs.push({ expr, position });
+  };
+  const fromItem = (item: Item | undefined, position: number, what: string): KeyExpression => {
+    if (item === undefined) throw notAllowed('GROUP BY', position, `GROUP BY ${what} is not a select-list item.`, `Use a position between 1 and ${items.length}, a column or an alias.`);
+    if (item.key === undefined) throw notAllowed('GROUP BY', position, `GROUP BY ${what} refers to an aggregate.`, 'Group by columns, date_trunc or extract.');
+    return item.key;
+  };
+  for (const g of s.groupClause ?? []) {
+    const position = positionOf(source, g);
+    if ('A_Const' in g) {
+      const n = g.A_Const.ival?.ival ?? (g.A_Const.ival !== undefined ? 0 : NaN);
+      if (!Number.isInteger(n)) throw notAllowed('GROUP BY', position, 'GROUP BY takes columns, date_trunc, extract or select-list positions.', 'Write GROUP BY region or GROUP BY 1.');
+      addKey(fromItem(items[n - 1], position, String(n)), position);
+      continue;
+    }
+    if ('ColumnRef' in g) {
+      const parts = namesOf(g.ColumnRef.fields);
+      if (parts.length === 1 && parts[0] !== '*' && scope.tryResolveName(parts[0]!, position) === undefined) {
+        const aliased = items.filter((i) => i.name === parts[0]);
+        if (aliased.length === 1) {
+          addKey(fromItem(aliased[0], position, parts[0]!), position);
+          continue;
+        }
+      }
+    }
+    if ('GroupingSet' in g) throw notAllowed('GROUPING SETS', position, 'GROUPING SETS, ROLLUP and CUBE are not allowed.', 'Group by plain keys; send one query per grouping.');
+    if (!looksLikeKey(g)) {
+      const d = describe(g, 'in GROUP BY');
+      throw notAllowed(d.construct, position, d.message, d.hint);
+    }
+    addKey(keyExpressionOf(g, { scope, source }), position);
+  }
+  for (const item of items) {
+    if (item.key !== undefined && !keyExprs.some((k) => sameKey(k.expr, item.key!))) {
+      const col = item.key.kind === 'column' ? item.key.name : item.key.column.name;
+      throw notAllowed(`column ${col}`, item.position, `${item.name} is neither aggregated nor a GROUP BY key.`, `Add it to GROUP BY, or aggregate it: COUNT(${col}).`);
+    }
+  }
+
+  // Keys with their domains; private ones need δ > 0.
+  const keys: GroupKeyNode[] = keyExprs.map(({ expr, position }, index) => ({
+    kind: 'groupKey',
+    index,
+    expression: expr,
+    type: keyTypeOf(expr),
+    name: keyNameOf(expr),
+    domain: keyDomainOf(expr, { scope, source }, position),
+    position,
+  }));
+  for (const key of keys) {
+    if (key.domain.kind === 'private' && !(options.delta > 0)) {
+      const col = key.expression.kind === 'column' ? key.expression : key.expression.column;
+      const sensitive = scope.policyOf(col).sensitivity === 'pii' ? ` (a pii column)` : '';
+      throw notAllowed(
+        `GROUP BY ${col.name}`,
+        key.position,
+        `Grouping by ${col.name}${sensitive} needs DP partition selection, because its values are not public (no \`values\` in the policy), and that needs δ > 0; this query has δ = 0.`,
+        `Set delta > 0 in the request (e.g. "delta": 1e-7), or group by a column with public values such as ${publicColumns(scope).join(', ') || 'one declared with values'}.`,
+      );
+    }
+  }
+  if (keys.length > 0 && keys.every((k) => k.domain.kind === 'public')) {
+    const groups = publicGroupCount(keys);
+    if (groups > MAX_PUBLIC_GROUPS) {
+      throw notAllowed('GROUP BY', keys[0]!.position, `These keys make ${groups} public groups.`, `Group by fewer keys (at most ${MAX_PUBLIC_GROUPS} groups).`);
+    }
+  }
+
+  const select: SelectItemNode[] = items.map((item) => ({
+    kind: 'selectItem',
+    name: item.name,
+    ref: item.aggregate !== undefined
+      ? { kind: 'aggregateRef', aggregate: item.aggregate }
+      : { kind: 'keyRef', key: keyExprs.findIndex((k) => sameKey(k.expr, item.key!)) },
+    position: item.position,
+  }));
+
+  const filter = s.whereClause === undefined ? undefined : filterOf(s.whereClause, { scope, source });
+
+  const outputs: OutputContext = {
+    source,
+    select,
+    aggregate: addAggregate,
+    keyOf(node: Node): number | undefined {
+      const expr = keyExpressionOf(node, { scope, source });
+      const i = keyExprs.findIndex((k) => sameKey(k.expr, expr));
+      return i < 0 ? undefined : i;
+    },
+    keyType: (key: number) => keys[key]!.type,
+    isInputColumn: (name: string) => scope.tryResolveName(name, 0) !== undefined,
+  };
+  const post = postProcessOf(
+    { having: s.havingClause, sort: s.sortClause ?? [], limit: s.limitCount, offset: s.limitOffset },
+    outputs,
+  );
+
+  return buildPlan({
+    dataset: options.dataset,
+    tables: scope.tables,
+    joins: scope.joins,
+    unit: { kind: 'column', table: 0, name: scope.tables[0]!.unit, type: 'id', position: scope.tables[0]!.position },
+    filter,
+    keys,
+    aggregates,
+    select,
+    post,
+  });
+}
+
+function publicColumns(scope: Scope): string[] {
+  return scope.tables.flatMap((t) =>
+    Object.entries(scope.tablePolicy(t.index).columns)
+      .filter(([, c]) => c.values !== undefined && c.aggregate)
+      .map(([name]) => name),
+  );
+}
+
+/** Clauses of a SELECT outside the subset, refused before anything else is looked at. */
+function checkShape(s: SelectStmt, parsed: ParsedSql): void {
+  const { source } = parsed;
+  /** Position of the first token spelling `word` (for clauses the tree keeps no location of). */
+  const at = (word: string, after = 0): number => {
+    const t = parsed.tokens.find((x) => x.start >= after && x.text.toLowerCase() === word);
+    return t === undefined ? 0 : source.fromByte(t.start);
+  };
+  if (s.op !== undefined && s.op !== 'SETOP_NONE') {
+    const word = s.op.replace('SETOP_', '');
+    throw notAllowed(word, at(word.toLowerCase()), `${word} is not allowed: one SELECT per query.`, 'Send each SELECT as its own query.');
+  }
+  if (s.withClause !== undefined) {
+    throw notAllowed('WITH', source.fromByte(s.withClause.location, at('with')), 'WITH (common table expressions) is not allowed.', 'Query a dataset table directly, in one SELECT.');
+  }
+  if (s.valuesLists !== undefined && s.valuesLists.length > 0) {
+    throw notAllowed('VALUES', at('values'), 'VALUES lists are not allowed.', 'Query a dataset table.');
+  }
+  if (s.intoClause !== undefined) {
+    throw notAllowed('SELECT INTO', positionOf(source, s.intoClause, at('into')), 'SELECT INTO (creating a table) is not allowed.', 'Remove INTO …; dpq returns results, it never stores them.');
+  }
+  if (s.lockingClause !== undefined && s.lockingClause.length > 0) {
+    throw notAllowed('locking clause', at('for'), 'Locking clauses (FOR UPDATE/SHARE) are not allowed.', 'Remove FOR UPDATE; queries run read-only.');
+  }
+  if (s.distinctClause !== undefined && s.distinctClause.length > 0) {
+    const select = parsed.tokens.find((t) => t.text.toLowerCase() === 'select');
+    throw notAllowed('DISTINCT', at('distinct', select?.start ?? 0), 'SELECT DISTINCT is not allowed.', 'Use GROUP BY for distinct keys, or COUNT(DISTINCT unit) to count people.');
+  }
+  if (s.windowClause !== undefined && s.windowClause.length > 0) {
+    throw notAllowed('window function', at('window'), 'WINDOW clauses are not allowed.', 'Use plain aggregates with GROUP BY.');
+  }
+  if (s.groupDistinct === true) {
+    throw notAllowed('GROUP BY DISTINCT', at('distinct'), 'GROUP BY DISTINCT is not allowed.', 'Write GROUP BY with plain keys.');
+  }
+  if (s.limitOption === 'LIMIT_OPTION_WITH_TIES') {
+    throw notAllowed('WITH TIES', at('ties'), 'FETCH … WITH TIES is not allowed.', 'Write LIMIT n.');
+  }
+}
+

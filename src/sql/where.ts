@@ -1,0 +1,140 @@
+/**
+ * WHERE: comparisons of one column with literals, combined with AND/OR/NOT — nothing that could
+ * raise an error or run long on one person's data. Every literal is typed against its column
+ * (literal.ts) and becomes a parameter.
+ */
+import type { Node } from 'libpg-query';
+import { describe, kindOf, namesOf, positionOf } from './ast.ts';
+import { literalFor } from './literal.ts';
+import type { ColumnNode, ComparisonOperator, FilterNode, LiteralNode, ValueType } from './plan.ts';
+import { notAllowed } from './refuse.ts';
+import type { Scope } from './scope.ts';
+import type { SourceText } from './source.ts';
+
+/** Most literals one IN list may hold. */
+export const MAX_IN_LIST = 1000;
+/** Most `%` wildcards one LIKE pattern may hold (each can multiply the matching work). */
+export const MAX_LIKE_WILDCARDS = 4;
+
+const COMPARISONS = new Set<ComparisonOperator>(['=', '<>', '<', '<=', '>', '>=']);
+const FLIPPED: Readonly<Record<ComparisonOperator, ComparisonOperator>> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+const LIKE_OPS: Readonly<Record<string, { negated: boolean; caseInsensitive: boolean }>> = {
+  '~~': { negated: false, caseInsensitive: false },
+  '!~~': { negated: true, caseInsensitive: false },
+  '~~*': { negated: false, caseInsensitive: true },
+  '!~~*': { negated: true, caseInsensitive: true },
+};
+
+export interface FilterContext {
+  readonly scope: Scope;
+  readonly source: SourceText;
+}
+
+function refuseNode(node: Node, ctx: FilterContext, where = 'in WHERE'): never {
+  const d = describe(node, where);
+  throw notAllowed(d.construct, positionOf(ctx.source, node), d.message, d.hint);
+}
+
+/** A column usable in WHERE, with the type its literals must have. */
+function filterColumn(node: Node, ctx: FilterContext): { column: ColumnNode; type: ValueType } {
+  if (!('ColumnRef' in node)) refuseNode(node, ctx);
+  const column = ctx.scope.resolve(node.ColumnRef, 'in WHERE');
+  const policy = ctx.scope.policyOf(column);
+  if (!policy.aggregate) {
+    throw notAllowed(`column ${column.name}`, column.position, `The column ${column.name} is excluded from aggregate queries (aggregate: false).`, 'Remove it from the query; it can only be seen under an approved raw-access grant.');
+  }
+  if (column.type === 'id') {
+    throw notAllowed(`column ${column.name}`, column.position, `The unit column ${column.name} cannot be filtered on: it identifies a person.`, `Filter on other columns; count people with COUNT(DISTINCT ${column.name}).`);
+  }
+  return { column, type: column.type };
+}
+
+export function filterOf(node: Node, ctx: FilterContext): FilterNode {
+  if ('BoolExpr' in node) {
+    const b = node.BoolExpr;
+    const args = (b.args ?? []).map((a) => filterOf(a, ctx));
+    if (b.boolop === 'NOT_EXPR') return { kind: 'not', arg: args[0]! };
+    return { kind: b.boolop === 'OR_EXPR' ? 'or' : 'and', args };
+  }
+  if ('NullTest' in node) {
+    const t = node.NullTest;
+    if (t.arg === undefined || t.argisrow === true) refuseNode(node, ctx);
+    const { column } = filterColumn(t.arg, ctx);
+    return { kind: 'isNull', column, negated: t.nulltesttype === 'IS_NOT_NULL' };
+  }
+  if (!('A_Expr' in node)) {
+    if (kindOf(node) === 'ColumnRef') {
+      const position = positionOf(ctx.source, node);
+      throw notAllowed('boolean column test', position, 'A bare column is not a condition here.', 'Compare it with a literal: flag = true.');
+    }
+    refuseNode(node, ctx);
+  }
+  const e = node.A_Expr;
+  const op = namesOf(e.name).join(' ');
+  const position = positionOf(ctx.source, node);
+  switch (e.kind) {
+    case 'AEXPR_OP': {
+      if (!COMPARISONS.has(op as ComparisonOperator) || e.lexpr === undefined || e.rexpr === undefined) refuseNode(node, ctx);
+      const leftIsColumn = 'ColumnRef' in e.lexpr;
+      const rightIsColumn = 'ColumnRef' in e.rexpr;
+      if (!leftIsColumn && !rightIsColumn) {
+        const other = kindOf(e.lexpr) === 'A_Const' ? e.rexpr : e.lexpr;
+        if (kindOf(other) !== 'A_Const') refuseNode(other, ctx);
+        throw notAllowed('constant comparison', position, 'A comparison must have a column on one side.', 'Compare a column with a literal: cost > 100.');
+      }
+      const [colNode, litNode, flipped] = leftIsColumn ? [e.lexpr, e.rexpr, false] : [e.rexpr, e.lexpr, true];
+      const { column, type } = filterColumn(colNode, ctx);
+      const value = literalFor(litNode, type, column.name, ctx.source, 'in WHERE');
+      const cmp = op as ComparisonOperator;
+      return { kind: 'compare', column, op: flipped ? FLIPPED[cmp] : cmp, value };
+    }
+    case 'AEXPR_IN': {
+      if (e.lexpr === undefined || e.rexpr === undefined) refuseNode(node, ctx);
+      const { column, type } = filterColumn(e.lexpr, ctx);
+      const items = 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [e.rexpr];
+      if (items.length > MAX_IN_LIST) {
+        throw notAllowed('IN list', position, `The IN list has ${items.length} values.`, `Use at most ${MAX_IN_LIST} values.`);
+      }
+      const values = items.map((i) => literalFor(i, type, column.name, ctx.source, 'in an IN list'));
+      return { kind: 'in', column, negated: op === '<>', values };
+    }
+    case 'AEXPR_LIKE':
+    case 'AEXPR_ILIKE': {
+      const like = LIKE_OPS[op];
+      if (like === undefined || e.lexpr === undefined || e.rexpr === undefined) refuseNode(node, ctx);
+      const { column, type } = filterColumn(e.lexpr, ctx);
+      if (type !== 'text') {
+        throw notAllowed('LIKE', position, `LIKE applies to text columns; ${column.name} is ${type}.`, 'Use comparisons or BETWEEN for this column.');
+      }
+      if ('FuncCall' in e.rexpr) {
+        throw notAllowed('LIKE … ESCAPE', position, 'LIKE … ESCAPE is not allowed.', "Write the pattern with the default escape character \\: diagnosis LIKE 'J\\_%'.");
+      }
+      const pattern = literalFor(e.rexpr, 'text', column.name, ctx.source, 'as a LIKE pattern');
+      const wildcards = (pattern.value as string).split('%').length - 1;
+      if (wildcards > MAX_LIKE_WILDCARDS) {
+        throw notAllowed('LIKE pattern', pattern.position, `The pattern has ${wildcards} % wildcards.`, `Use at most ${MAX_LIKE_WILDCARDS}.`);
+      }
+      return { kind: 'like', column, negated: like.negated, caseInsensitive: like.caseInsensitive, pattern };
+    }
+    case 'AEXPR_BETWEEN':
+    case 'AEXPR_NOT_BETWEEN': {
+      if (e.lexpr === undefined || e.rexpr === undefined || !('List' in e.rexpr)) refuseNode(node, ctx);
+      const { column, type } = filterColumn(e.lexpr, ctx);
+      const [lo, hi] = e.rexpr.List.items ?? [];
+      if (lo === undefined || hi === undefined) refuseNode(node, ctx);
+      const low: LiteralNode = literalFor(lo, type, column.name, ctx.source, 'in BETWEEN');
+      const high: LiteralNode = literalFor(hi, type, column.name, ctx.source, 'in BETWEEN');
+      return { kind: 'between', column, negated: e.kind === 'AEXPR_NOT_BETWEEN', low, high };
+    }
+    default:
+      return refuseNode(node, ctx);
+  }
+}
+
+/** Every filter node below (and including) `f`, depth-first. */
+export function* filterNodes(f: FilterNode): Generator<FilterNode> {
+  yield f;
+  if (f.kind === 'and' || f.kind === 'or') for (const a of f.args) yield* filterNodes(a);
+  if (f.kind === 'not') yield* filterNodes(f.arg);
+}
+
