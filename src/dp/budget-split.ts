@@ -133,6 +133,7 @@ export function splitBudget(request: BudgetRequest): BudgetSplit {
     if (m > 0) events.push(privacyEventFromUnits({ mechanism: 'laplace', epsilon: measurementEpsilon, delta: 0, rho: 0 }));
   } else {
     selectionDelta = partitionSelection ? (m > 0 ? Math.floor(deltaPico / 2) : deltaPico) : 0;
+    if (partitionSelection && selectionDelta === 0) throw new DpParameterError('delta', 'too small to split between measurements and partition selection');
     const measurementDelta = deltaPico - selectionDelta;
     chargedDelta = deltaPico;
     measurements = [];

@@ -21,7 +21,7 @@ export {
   cryptoRandomSource,
   insecureSeededRandomSource,
 } from './random.ts';
-export { type Rational, rational, rationalFromNumber, roundUp, toNumber } from './rational.ts';
+export { type Rational, rational, rationalFromNumber, roundUp, scaleToRational, toNumber } from './rational.ts';
 export { bernoulliExpNeg, bernoulliRational } from './bernoulli.ts';
 export {
   sampleDiscreteLaplace,
@@ -75,6 +75,7 @@ export {
   laplaceHalfWidthUnits,
   gaussianHalfWidthUnits,
   noiseStddevUnits,
+  halfWidthUnits,
   epsilonForHalfWidth,
   rhoForHalfWidth,
 } from './accuracy.ts';

@@ -120,6 +120,16 @@ export function roundUp(r: Rational, bits: number = PARAMETER_BITS): Rational {
   return e >= 0 ? rational(m, 1n << BigInt(e)) : rational(m << BigInt(-e), 1n);
 }
 
+/**
+ * A positive real noise parameter (a scale or variance computed in floating point) as a rational
+ * for the samplers: its decimal value, rounded UP to `bits` significant bits. Up, because a
+ * larger scale means more noise, so the privacy guarantee computed for `x` still holds.
+ */
+export function scaleToRational(x: number, bits: number = PARAMETER_BITS): Rational {
+  if (!Number.isFinite(x) || x <= 0) throw new RangeError(`scaleToRational: must be a finite number > 0, got ${x}`);
+  return roundUp(rationalFromNumber(x), bits);
+}
+
 /** ceil(r·2^e) for an integer e of either sign. */
 function scaledCeil(r: Rational, e: number): bigint {
   return e >= 0 ? ceilDiv(r.num << BigInt(e), r.den) : ceilDiv(r.num, r.den << BigInt(-e));

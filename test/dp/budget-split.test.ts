@@ -99,6 +99,12 @@ describe('budget split', () => {
     );
   });
 
+  it('refuses a δ too small to share with partition selection', () => {
+    expect(() => splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-12, aggregates: ['count'], partitionSelection: true })).to.throw(
+      DpParameterError,
+    );
+  });
+
   it('refuses an ε too small to give every measurement a unit', () => {
     expect(() => splitBudget({ mechanism: 'laplace', epsilon: 2e-6, delta: 0, aggregates: ['variance'], partitionSelection: false })).to.throw(
       DpParameterError,
