@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { systemClock, type Clock } from './clock.ts';
 import { type Config, ConfigError } from './config/index.ts';
+import { createRandomSource } from './dp/index.ts';
 import { createAuthenticator } from './http/auth.ts';
 import { createTelemetry } from './http/prometheus.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -115,6 +116,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     state,
     logger,
     tokenKey,
+    rng: createRandomSource(config.noiseSeed),
     telemetry: createTelemetry(),
     clock: options.clock ?? systemClock,
     auth: createAuthenticator(policy, { secret: jwtSecret, jwks: config.jwks }),

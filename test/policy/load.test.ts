@@ -1,21 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadPolicy, PolicyError } from '../../src/policy/load.ts';
+import { policyDir } from '../support/policy.ts';
 
 const DEMO = path.resolve('policies');
-
-/** A policy folder made of the demo files, with `edit` applied to the named file's text. */
-function variant(edits: Record<string, (text: string) => string>, extra: Record<string, string> = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-policy-'));
-  for (const f of fs.readdirSync(DEMO)) {
-    const text = fs.readFileSync(path.join(DEMO, f), 'utf8');
-    fs.writeFileSync(path.join(dir, f), edits[f]?.(text) ?? text);
-  }
-  for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
-  return dir;
-}
+const variant = policyDir;
 
 function problemsOf(dir: string, env: Record<string, string> = {}): string {
   try {

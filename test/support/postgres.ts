@@ -67,6 +67,7 @@ export async function startPostgres(options: { settings?: Record<string, string>
     max_connections: '300',
     shared_buffers: '256MB',
     log_min_messages: 'warning',
+    shared_preload_libraries: 'pg_stat_statements',
     ...options.settings,
   };
   const opts = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');

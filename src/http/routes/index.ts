@@ -1,6 +1,8 @@
 /** Every `/v1` route module, in mounting order. */
 import type { RouteModule } from '../app.ts';
 import { auditRoutes } from './audit.ts';
+import { budgetRoutes } from './budget.ts';
 import { datasetRoutes } from './datasets.ts';
+import { queryRoutes } from './queries.ts';
 
-export const ROUTES: readonly RouteModule[] = [datasetRoutes, auditRoutes];
+export const ROUTES: readonly RouteModule[] = [datasetRoutes, queryRoutes, budgetRoutes, auditRoutes];

@@ -1,0 +1,107 @@
+/**
+ * `POST /v1/queries/estimate`: what a query would cost and how accurate it would be, without
+ * charging or reading data. Either from ε (the request's or the default), or — with
+ * `accuracy: {column, halfWidth}` — the smallest ε whose noise on that column has at most that
+ * half-width at `confidence`, found by bisection on the same split and calibration the query uses.
+ */
+import { calibrateNoise, grid, INTEGER_GRID, noiseAccuracy } from '../dp/index.ts';
+import { readStatus, type BudgetStatus } from '../budget/ledger.ts';
+import { periodOf } from '../budget/period.ts';
+import { invalidRequest } from '../errors.ts';
+import type { Principal } from '../policy/authorize.ts';
+import type { Services } from '../services.ts';
+import type { AggregateNode } from '../sql/plan.ts';
+import { type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
+import { type ColumnAccuracy, outputNames } from './release.ts';
+import type { EstimateBody } from './request.ts';
+import { budgetLimits } from './run.ts';
+
+export interface EstimateResponse {
+  readonly dataset: string;
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly mechanism: string;
+  readonly accuracy: Readonly<Record<string, ColumnAccuracy>>;
+  readonly budget: BudgetStatus;
+  readonly allowed: boolean;
+  readonly reason?: string;
+}
+
+/** The half-width of an aggregate's noise when the query costs ε, or undefined (no closed form). */
+function columnAccuracy(p: PreparedQuery, a: AggregateNode, epsilon: number): ColumnAccuracy {
+  const confidence = p.params.confidence;
+  const split = splitFor({ ...p.params, epsilon }, p.plan);
+  if (a.fn !== 'count' && a.fn !== 'count_distinct_units' && a.fn !== 'sum') {
+    return { stddev: null, ci: null, confidence, note: a.fn === 'avg' ? 'depends on the released count; see the answer' : 'no closed-form interval for this aggregate' };
+  }
+  const index = a.measurements[0]!;
+  const share = split.measurements[index]!;
+  if (share.mechanism === 'exponential') return { stddev: null, ci: null, confidence, note: 'no closed-form interval for this aggregate' };
+  const g = a.fn === 'sum' && a.bounds !== undefined ? grid(Number(a.bounds.granularity)) : INTEGER_GRID;
+  const acc = noiseAccuracy(calibrateNoise(p.plan.measurements[index]!.sensitivity, share), confidence, g);
+  return { stddev: acc.stddev, ci: acc.ci, confidence };
+}
+
+function accuracies(p: PreparedQuery, epsilon: number): Record<string, ColumnAccuracy> {
+  const names = outputNames(p.plan);
+  const out: Record<string, ColumnAccuracy> = {};
+  p.plan.select.forEach((s, i) => {
+    if (s.ref.kind === 'aggregateRef') out[names[i]!] = columnAccuracy(p, p.plan.aggregates[s.ref.aggregate]!, epsilon);
+  });
+  return out;
+}
+
+/** The smallest ε (in micro-units, rounded up) whose half-width on `column` is ≤ `halfWidth`. */
+function epsilonForAccuracy(p: PreparedQuery, column: string, halfWidth: number): number {
+  const names = outputNames(p.plan);
+  const i = names.indexOf(column);
+  const item = i === -1 ? undefined : p.plan.select[i];
+  if (item === undefined || item.ref.kind !== 'aggregateRef') {
+    throw invalidRequest(`accuracy.column must name an aggregate column of the query: ${names.join(', ')}`, { field: 'accuracy.column' });
+  }
+  const a = p.plan.aggregates[item.ref.aggregate]!;
+  if (a.fn !== 'count' && a.fn !== 'count_distinct_units' && a.fn !== 'sum') {
+    throw invalidRequest('an accuracy target works for COUNT and SUM columns', { field: 'accuracy.column' });
+  }
+  const half = (epsilon: number): number => {
+    const acc = columnAccuracy(p, a, epsilon);
+    return acc.ci === null ? Infinity : acc.ci[1];
+  };
+  let lo = 1e-6;
+  let hi = 1;
+  while (half(hi) > halfWidth) {
+    hi *= 2;
+    if (hi > 1e6) throw invalidRequest('no ε reaches that accuracy', { field: 'accuracy.halfWidth' });
+  }
+  if (half(lo) <= halfWidth) return lo;
+  for (let k = 0; k < 60 && hi - lo > 1e-7; k++) {
+    const mid = (lo + hi) / 2;
+    if (half(mid) <= halfWidth) hi = mid;
+    else lo = mid;
+  }
+  return Math.ceil(hi * 1e6) / 1e6;
+}
+
+export async function estimateQuery(services: Services, principal: Principal, body: EstimateBody): Promise<EstimateResponse> {
+  // Prepare at the default ε when the target is an accuracy: the plan does not depend on ε.
+  const p = await prepareQuery(services, principal, body);
+  const epsilon = body.accuracy === undefined ? p.params.epsilon : epsilonForAccuracy(p, body.accuracy.column, body.accuracy.halfWidth);
+  const { limit } = budgetLimits(p.params.dataset);
+  const key = { principal: principal.name, dataset: p.params.datasetName, period: periodOf(p.params.dataset.budget.renew, services.clock.now()).key };
+  const budget = await readStatus(services.state, key, limit);
+  const split = splitFor({ ...p.params, epsilon }, p.plan);
+  const { minEpsilon, maxEpsilon } = p.params.dataset.limits;
+  let reason: string | undefined;
+  if (epsilon > maxEpsilon || epsilon < minEpsilon) reason = `ε must be between ${minEpsilon} and ${maxEpsilon} on this dataset`;
+  else if (split.charge.epsilon > budget.epsilon.remaining || split.charge.delta > budget.delta.remaining) reason = 'more than the remaining budget';
+  return {
+    dataset: p.params.datasetName,
+    epsilon: split.charge.epsilon,
+    delta: split.charge.delta,
+    mechanism: p.params.mechanism,
+    accuracy: accuracies(p, epsilon),
+    budget,
+    allowed: reason === undefined,
+    ...(reason === undefined ? {} : { reason }),
+  };
+}

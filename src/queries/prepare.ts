@@ -1,0 +1,91 @@
+/**
+ * Everything a query needs before it costs anything: parameters, plan, the budget split and the
+ * fingerprints. Pure with respect to data — the only warehouse read is the catalog lookup of
+ * keyed tables (once per dataset per process), which touches no dataset row.
+ */
+import { type AggregateKind, type BudgetSplit, splitBudget } from '../dp/index.ts';
+import type { Principal } from '../policy/authorize.ts';
+import type { Dataset } from '../policy/schema.ts';
+import type { Services } from '../services.ts';
+import { findKeyedTables, fingerprint, planQuery, redact } from '../sql/index.ts';
+import type { AggregateFunction, QueryPlan } from '../sql/plan.ts';
+import { filterNodes } from '../sql/where.ts';
+import { type QueryParams, resolveParams } from './params.ts';
+
+export interface PreparedQuery {
+  readonly params: QueryParams;
+  readonly plan: QueryPlan;
+  readonly split: BudgetSplit;
+  readonly fingerprint: string;
+  readonly redacted: string;
+}
+
+const KIND: Readonly<Record<AggregateFunction, AggregateKind>> = {
+  count: 'count',
+  count_distinct_units: 'count_distinct',
+  sum: 'sum',
+  avg: 'avg',
+  var_pop: 'variance',
+  var_samp: 'variance',
+  stddev_pop: 'variance',
+  stddev_samp: 'variance',
+  percentile_cont: 'quantile',
+};
+
+const keyedCache = new WeakMap<Services, Map<string, Promise<ReadonlySet<string>>>>();
+
+/** The dataset's tables keyed by their unit (catalog lookup, remembered; empty when it fails). */
+function keyedTables(services: Services, name: string, dataset: Dataset): Promise<ReadonlySet<string>> {
+  let perDataset = keyedCache.get(services);
+  if (perDataset === undefined) keyedCache.set(services, (perDataset = new Map()));
+  let found = perDataset.get(name);
+  if (found === undefined) {
+    found = findKeyedTables(services.warehouse, dataset).catch(() => {
+      perDataset.delete(name); // try again next time; unkeyed is always safe
+      return new Set<string>();
+    });
+    perDataset.set(name, found);
+  }
+  return found;
+}
+
+/** The split of a plan's cost, from the request and the plan only. */
+export function splitFor(params: Pick<QueryParams, 'epsilon' | 'delta' | 'mechanism'>, plan: QueryPlan): BudgetSplit {
+  return splitBudget({
+    mechanism: params.mechanism,
+    epsilon: params.epsilon,
+    delta: params.delta,
+    aggregates: plan.aggregates.map((a) => KIND[a.fn]),
+    partitionSelection: plan.partitions.kind === 'private',
+  });
+}
+
+export async function prepareQuery(
+  services: Services,
+  principal: Principal,
+  body: Parameters<typeof resolveParams>[2] & { sql: string },
+): Promise<PreparedQuery> {
+  const params = resolveParams(services.policy, principal, body);
+  const keyed = await keyedTables(services, params.datasetName, params.dataset);
+  const plan = await planQuery(body.sql, params.dataset, { delta: params.delta, dataset: params.datasetName, keyedTables: keyed });
+  const [fp, redacted] = await Promise.all([fingerprint(body.sql), redact(body.sql)]);
+  return { params, plan, split: splitFor(params, plan), fingerprint: fp, redacted };
+}
+
+/** Columns (`table.column`) a plan reads, for the raw-access pointer of a budget refusal. */
+export function columnsRead(plan: QueryPlan): string[] {
+  const names = new Set<string>();
+  const add = (c: { table: number; name: string } | undefined): void => {
+    if (c !== undefined) names.add(`${plan.tables[c.table]!.name}.${c.name}`);
+  };
+  for (const k of plan.keys) add(k.expression.kind === 'column' ? k.expression : k.expression.column);
+  for (const a of plan.aggregates) add(a.column);
+  if (plan.filter !== undefined) {
+    for (const f of filterNodes(plan.filter)) if ('column' in f) add(f.column);
+  }
+  if (names.size === 0) {
+    // COUNT(*) alone: point at the unit column, the least a row-level look needs.
+    add(plan.unit);
+  }
+  return [...names];
+}

@@ -1,0 +1,254 @@
+/**
+ * `POST /v1/queries`, the aggregate pipeline of architecture.md:
+ *
+ *   prepare (params → parse → validate → plan → cost)      refusals: audited, free, no warehouse
+ *   → replay cache hit? → the stored release, audited, free
+ *   → tx 1: reserve budget + audit "charged"               refused: audited in the same tx, 403
+ *   → compile → execute (READ ONLY, timeout, reader role)  spent from here on, whatever happens
+ *   → noise (one draw per measurement per group) → post-process
+ *   → tx 2: store the release + audit "answered"
+ *
+ * Once tx 1 commits the cost is spent: a warehouse error is 502 QUERY_FAILED (audited, never the
+ * database text), a client that went away changes nothing. The one exception is a warehouse that
+ * was never reached (connection refused): the reservation is refunded and the answer is 503.
+ */
+import crypto from 'node:crypto';
+import { appendAudit } from '../audit/log.ts';
+import type { AuditEntryInput } from '../audit/entry.ts';
+import { type Limit, readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
+import { periodOf } from '../budget/period.ts';
+import { DpqError, FIXED_MESSAGES } from '../errors.ts';
+import type { Principal } from '../policy/authorize.ts';
+import type { Dataset } from '../policy/schema.ts';
+import type { Services } from '../services.ts';
+import { compile, decodeResult } from '../sql/index.ts';
+import { WarehouseError, type ResultSet } from '../warehouse/adapter.ts';
+import { cacheKey, lookupRelease, storeRelease } from './cache.ts';
+import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
+import { type ColumnAccuracy, type JsonValue, releaseResult } from './release.ts';
+import type { QueryBody } from './request.ts';
+
+/** What is stored in the replay cache and served again: the release itself. */
+export interface StoredRelease {
+  readonly id: string;
+  readonly dataset: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly Readonly<Record<string, JsonValue>>[];
+  readonly accuracy: Readonly<Record<string, ColumnAccuracy>>;
+  readonly privacy: {
+    readonly epsilon: number;
+    readonly delta: number;
+    readonly mechanism: string;
+    readonly partitionSelection: 'none' | 'public' | 'private';
+    readonly split: readonly SplitShare[];
+  };
+  readonly releasedAt: string;
+}
+
+export interface SplitShare {
+  readonly column: string | null;
+  readonly measurement: string;
+  readonly epsilon: number;
+  readonly rho?: number;
+  readonly delta?: number;
+}
+
+export interface QueryResponse extends Omit<StoredRelease, 'privacy'> {
+  readonly privacy: StoredRelease['privacy'] & { readonly cached: boolean; readonly released: { epsilon: number; delta: number } };
+  readonly budget: BudgetStatus;
+}
+
+export interface RequestContext {
+  readonly principal: Principal;
+  readonly httpRequestId: string;
+}
+
+export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined } {
+  return { limit: dataset.budget.analyst, total: dataset.budget.total };
+}
+
+/** The pointer a budget refusal carries: bodies for POST /v1/access-requests that work as they are. */
+export function requestAccessPointer(dataset: string, required: { epsilon: number; delta: number }, columns: readonly string[]): Record<string, unknown> {
+  return {
+    endpoint: 'POST /v1/access-requests',
+    budget: {
+      kind: 'budget',
+      dataset,
+      epsilon: Math.max(required.epsilon, 0.01),
+      delta: required.delta,
+      justification: `Privacy budget for dataset ${dataset} is spent; more is needed to continue this analysis`,
+    },
+    raw: {
+      kind: 'raw',
+      dataset,
+      columns,
+      justification: `Privacy budget for dataset ${dataset} is spent; row-level access is needed to continue this analysis`,
+      durationMinutes: 60,
+    },
+  };
+}
+
+function splitShares(p: PreparedQuery, names: readonly string[]): SplitShare[] {
+  const byAggregate = new Map<number, string>();
+  p.plan.select.forEach((s, i) => {
+    if (s.ref.kind === 'aggregateRef' && !byAggregate.has(s.ref.aggregate)) byAggregate.set(s.ref.aggregate, names[i]!);
+  });
+  const shares: SplitShare[] = p.split.measurements.map((m) => ({
+    column: byAggregate.get(m.aggregate) ?? null,
+    measurement: m.part,
+    epsilon: m.epsilon,
+    ...(m.rho > 0 ? { rho: m.rho } : {}),
+  }));
+  if (p.split.partitionSelection !== undefined) {
+    shares.push({ column: null, measurement: 'partition_selection', ...p.split.partitionSelection });
+  }
+  return shares;
+}
+
+async function audit(services: Services, entries: readonly AuditEntryInput[]): Promise<void> {
+  await services.state.transaction((tx) => appendAudit(tx, services.clock.now(), entries));
+}
+
+/** Refusals before any cost are audited with what is known of the query, and rethrown. */
+export async function auditRefusal(services: Services, ctx: RequestContext, body: QueryBody, err: DpqError, prepared?: PreparedQuery): Promise<void> {
+  await audit(services, [
+    {
+      actor: ctx.principal.name,
+      action: 'query',
+      dataset: prepared?.params.datasetName ?? body.dataset ?? null,
+      outcome: 'refused',
+      code: err.code,
+      sqlFingerprint: prepared?.fingerprint ?? null,
+      sqlRedacted: prepared?.redacted ?? null,
+      httpRequestId: ctx.httpRequestId,
+    },
+  ]);
+}
+
+export async function runQuery(services: Services, ctx: RequestContext, body: QueryBody): Promise<QueryResponse> {
+  const started = process.hrtime.bigint();
+  const observe = (outcome: string, dataset: string): void => {
+    services.telemetry.queries.inc({ dataset, outcome });
+    services.telemetry.queryLatency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  let prepared: PreparedQuery;
+  try {
+    prepared = await prepareQuery(services, ctx.principal, body);
+  } catch (err: unknown) {
+    if (err instanceof DpqError && err.status < 500) {
+      await auditRefusal(services, ctx, body, err);
+      observe('refused', body.dataset ?? 'unknown');
+    }
+    throw err;
+  }
+  const { params, plan, split } = prepared;
+  const dataset = params.datasetName;
+  const now = services.clock.now();
+  const period = periodOf(params.dataset.budget.renew, now);
+  const key = { principal: ctx.principal.name, dataset, period: period.key };
+  const { limit, total } = budgetLimits(params.dataset);
+  const base = {
+    actor: ctx.principal.name,
+    action: 'query',
+    dataset,
+    sqlFingerprint: prepared.fingerprint,
+    sqlRedacted: prepared.redacted,
+    httpRequestId: ctx.httpRequestId,
+  } as const;
+
+  // Replay cache: the stored release, free.
+  const cacheId = cacheKey({ dataset, fingerprint: prepared.fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism, confidence: params.confidence });
+  const hit = await lookupRelease(services.state, cacheId, now);
+  if (hit !== undefined) {
+    const stored = JSON.parse(hit) as StoredRelease;
+    await audit(services, [{ ...base, outcome: 'cached', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { releaseId: stored.id } }]);
+    observe('cached', dataset);
+    return {
+      ...stored,
+      privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
+      budget: await readStatus(services.state, key, limit),
+    };
+  }
+
+  // Check-and-charge, with its audit entry, in one transaction.
+  const id = `q_${crypto.randomBytes(12).toString('base64url')}`;
+  const charge = split.charge;
+  const reservation = await services.state.transaction(async (tx) => {
+    const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
+    await appendAudit(tx, now, [
+      r.ok
+        ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id } }
+        : { ...base, outcome: 'refused', code: 'BUDGET_EXHAUSTED', epsilon: 0, delta: 0, details: { required: r.refusal.required, scope: r.refusal.scope } },
+    ]);
+    return r;
+  });
+  if (!reservation.ok) {
+    observe('refused', dataset);
+    const { refusal } = reservation;
+    throw new DpqError(
+      'BUDGET_EXHAUSTED',
+      refusal.scope === 'dataset'
+        ? `the dataset's total budget cannot pay for this query`
+        : `this query needs ε=${refusal.required.epsilon}, δ=${refusal.required.delta}; your remaining budget is ε=${refusal.remaining.epsilon}, δ=${refusal.remaining.delta}`,
+      {
+        required: refusal.required,
+        remaining: refusal.remaining,
+        scope: refusal.scope,
+        requestAccess: requestAccessPointer(dataset, refusal.required, columnsRead(plan)),
+      },
+    );
+  }
+  services.telemetry.epsilonSpent.inc({ dataset }, charge.epsilon);
+
+  // Spent from here on.
+  const compiled = compile(plan);
+  let result: ResultSet;
+  try {
+    result = await services.warehouse.read(compiled.sql, compiled.params);
+  } catch (err: unknown) {
+    const reached = !(err instanceof WarehouseError) || err.reached;
+    await services.state.transaction(async (tx) => {
+      if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
+      await appendAudit(tx, services.clock.now(), [
+        {
+          ...base,
+          outcome: 'failed',
+          code: reached ? 'QUERY_FAILED' : 'UNAVAILABLE',
+          epsilon: reached ? charge.epsilon : 0,
+          delta: reached ? charge.delta : 0,
+          details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null },
+        },
+      ]);
+    });
+    observe('failed', dataset);
+    throw reached ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED) : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
+  }
+
+  const release = releaseResult({ plan, split, groups: decodeResult(plan, compiled, result), rng: services.rng, confidence: params.confidence });
+  const stored: StoredRelease = {
+    id,
+    dataset,
+    columns: release.columns,
+    rows: release.rows,
+    accuracy: release.accuracy,
+    privacy: {
+      epsilon: charge.epsilon,
+      delta: charge.delta,
+      mechanism: params.mechanism,
+      partitionSelection: release.partitionSelection,
+      split: splitShares(prepared, release.columns),
+    },
+    releasedAt: now.toISOString(),
+  };
+  const after = services.clock.now();
+  await services.state.transaction(async (tx) => {
+    if (params.dataset.cacheTtl > 0) await storeRelease(tx, cacheId, dataset, JSON.stringify(stored), after, params.dataset.cacheTtl);
+    await appendAudit(tx, after, [{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: release.rows.length, details: { releaseId: id } }]);
+  });
+  observe('answered', dataset);
+  return {
+    ...stored,
+    privacy: { ...stored.privacy, cached: false, released: { epsilon: charge.epsilon, delta: charge.delta } },
+    budget: reservation.status,
+  };
+}

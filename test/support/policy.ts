@@ -1,0 +1,24 @@
+/** Policy variants for tests: the demo policy files copied to a temp dir with text edits applied. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadPolicy } from '../../src/policy/load.ts';
+import type { Policy } from '../../src/policy/schema.ts';
+
+const DEMO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../policies');
+
+/** A policy folder made of the demo files, with `edits[file]` applied and `extra` files added. */
+export function policyDir(edits: Record<string, (text: string) => string> = {}, extra: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-policy-'));
+  for (const f of fs.readdirSync(DEMO)) {
+    const text = fs.readFileSync(path.join(DEMO, f), 'utf8');
+    fs.writeFileSync(path.join(dir, f), edits[f]?.(text) ?? text);
+  }
+  for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
+  return dir;
+}
+
+/** The loaded policy of such a folder. */
+export function policyVariant(edits: Record<string, (text: string) => string> = {}): Policy {
+  return loadPolicy(policyDir(edits), {}).policy;
+}
