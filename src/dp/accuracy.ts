@@ -14,8 +14,7 @@
  * The inverse (`epsilonForHalfWidth`, `rhoForHalfWidth`) bisects on the calibrated noise itself,
  * so the ε it returns, once calibrated, does give the requested half-width.
  */
-import type { GaussianNoise, LaplaceNoise, NoiseSpec } from './calibrate.ts';
-import { gaussianNoise, laplaceNoise } from './calibrate.ts';
+import { type NoiseSpec, gaussianNoise, laplaceNoise } from './calibrate.ts';
 import { checkConfidence, checkFinite, checkPositiveFinite } from './checks.ts';
 import { discreteGaussianNormalizer, discreteGaussianVariance } from './discrete-gaussian.ts';
 import { discreteLaplaceVariance } from './discrete-laplace.ts';
@@ -167,4 +166,3 @@ export function rhoForHalfWidth(sensitivity: Sensitivity, halfWidth: number, con
   return smallestPassing(ok, 0.01);
 }
 
-export type { GaussianNoise, LaplaceNoise };
