@@ -85,16 +85,17 @@ function inputs(): Inputs {
 function keySql(e: KeyExpression, params: Params): string {
   switch (e.kind) {
     case 'column':
-      return columnSql(e);
+      // Integer keys are int8 whatever the column's width, like the parameters of public domains.
+      return e.type === 'integer' ? `${columnSql(e)}::int8` : columnSql(e);
     case 'dateTrunc': {
       const col = columnSql(e.column);
       const unit = params.add(e.unit, 'text');
       return e.column.type === 'date' ? `date_trunc(${unit}, ${col}::timestamp)::date` : `date_trunc(${unit}, ${col})`;
     }
     case 'extract': {
-      // isfinite: extract from ±infinity is NULL or ±Infinity, which the int4 cast would reject.
+      // isfinite: extract from ±infinity is NULL or ±Infinity, which the int8 cast would reject.
       const col = columnSql(e.column);
-      return `CASE WHEN isfinite(${col}) THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int4 END`;
+      return `CASE WHEN isfinite(${col}) THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int8 END`;
     }
   }
 }

@@ -36,7 +36,13 @@ export interface Sensitivity {
   readonly linf: bigint;
 }
 
-const sens = (l1: bigint, l2Squared: bigint, linf: bigint): Sensitivity => Object.freeze({ l1, l2Squared, linf });
+/**
+ * Sensitivities are at least 1: a measurement that cannot change (bounds of a single grid point)
+ * is still released through the same mechanism, which needs a positive scale.
+ */
+const atLeastOne = (x: bigint): bigint => (x < 1n ? 1n : x);
+const sens = (l1: bigint, l2Squared: bigint, linf: bigint): Sensitivity =>
+  Object.freeze({ l1: atLeastOne(l1), l2Squared: atLeastOne(l2Squared), linf: atLeastOne(linf) });
 
 /** A count of rows (or of non-null values, or of rows per histogram bin) under an m-row bound. */
 export function countSensitivity(m: bigint): Sensitivity {
