@@ -80,7 +80,7 @@ describe('the dpq command', function () {
   });
 
   it('stops gracefully on SIGTERM, finishing in-flight requests', async () => {
-    const server = await spawnServer({ DATABASE_URL: await createDemoDatabase(), DPQ_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'error' });
+    const server = await spawnServer({ DATABASE_URL: await createDemoDatabase(), DPQ_JWT_SECRET: TEST_JWT_SECRET, DPQ_TOKEN_KEY: '22'.repeat(32), LOG_LEVEL: 'error' });
     // A request whose body is still arriving when the signal comes is in flight.
     const req = http.request(`${server.url}/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '11' } });
     const response = new Promise<number>((resolve, reject) => {
