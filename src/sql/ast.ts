@@ -18,29 +18,47 @@ export function bodyOf(node: Node): Record<string, unknown> {
   return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
 }
 
-/** The first source location (byte offset) found in a node or below it, depth-first. */
-export function byteLocationOf(value: unknown): number | undefined {
+/** The smallest source location (byte offset) in a node or below it: where its text starts. */
+export function leftmostByteLocation(value: unknown): number | undefined {
   if (Array.isArray(value)) {
+    let best: number | undefined;
     for (const v of value) {
-      const l = byteLocationOf(v);
-      if (l !== undefined) return l;
+      const l = leftmostByteLocation(v);
+      if (l !== undefined && (best === undefined || l < best)) best = l;
     }
-    return undefined;
+    return best;
   }
   if (value === null || typeof value !== 'object') return undefined;
-  const rec = value as Record<string, unknown>;
-  if (typeof rec.location === 'number' && rec.location >= 0) return rec.location;
-  for (const [k, v] of Object.entries(rec)) {
-    if (k === 'location') continue;
-    const l = byteLocationOf(v);
-    if (l !== undefined) return l;
+  let best: number | undefined;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const l = k === 'location' ? (typeof v === 'number' && v >= 0 ? v : undefined) : leftmostByteLocation(v);
+    if (l !== undefined && (best === undefined || l < best)) best = l;
   }
-  return undefined;
+  return best;
+}
+
+/**
+ * A node's own source location (PostgreSQL's: the operator of an expression, the keyword of a
+ * construct), or where its text starts when it has none.
+ */
+export function byteLocationOf(value: unknown): number | undefined {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const body = keys.length === 1 ? (value as Record<string, unknown>)[keys[0]!] : undefined;
+    const own = (body !== null && typeof body === 'object' ? (body as Record<string, unknown>).location : undefined) ?? (value as Record<string, unknown>).location;
+    if (typeof own === 'number' && own >= 0) return own;
+  }
+  return leftmostByteLocation(value);
 }
 
 /** A node's position in the SQL text (a UTF-16 index), or `fallback` when the tree keeps none. */
 export function positionOf(source: SourceText, node: unknown, fallback = 0): number {
   return source.fromByte(byteLocationOf(node), fallback);
+}
+
+/** Where a node's text starts (its leftmost location). */
+export function startOf(source: SourceText, node: unknown, fallback = 0): number {
+  return source.fromByte(leftmostByteLocation(node), fallback);
 }
 
 /** The strings of a name list (`funcname`, `ColumnRef.fields`, `TypeName.names`); `*` for A_Star. */
@@ -94,6 +112,9 @@ export function describe(node: Node, where: string): Described {
     case 'A_Expr': {
       const op = namesOf(b.name as Node[] | undefined).join(' ');
       const akind = String(b.kind ?? '');
+      if (akind === 'AEXPR_OP' && b.lexpr !== undefined && ['~', '~*', '!~', '!~*'].includes(op)) {
+        return { construct: `operator ${op}`, message: `Regular expressions (${op}) are not allowed ${where}: they can run long on one person's value.`, hint: "Use LIKE with a literal pattern: diagnosis LIKE 'J%'." };
+      }
       if (akind === 'AEXPR_OP' && ARITHMETIC.has(op)) {
         return {
           construct: `operator ${op}`,
@@ -136,8 +157,10 @@ export function describe(node: Node, where: string): Described {
       return { construct: 'NULLIF', message: `NULLIF is not allowed ${where}.`, hint: 'Aggregate a plain column.' };
     case 'BooleanTest':
       return { construct: 'IS TRUE/FALSE/UNKNOWN', message: `IS [NOT] TRUE/FALSE/UNKNOWN is not allowed ${where}.`, hint: 'Write column = true, column = false or column IS NULL.' };
-    case 'SQLValueFunction':
-      return { construct: 'CURRENT_DATE/CURRENT_USER…', message: `Session functions are not allowed ${where}.`, hint: "Write the value as a literal: visited_on >= '2024-01-01'." };
+    case 'SQLValueFunction': {
+      const fn = String(b.op ?? 'SVFOP_CURRENT_DATE').replace('SVFOP_', '').replace(/_N$/, '');
+      return { construct: fn, message: `${fn} is not allowed ${where}.`, hint: "Write the value as a literal: visited_on >= '2024-01-01'." };
+    }
     case 'CollateClause':
       return { construct: 'COLLATE', message: `COLLATE is not allowed ${where}.`, hint: 'Compare without a collation clause.' };
     case 'A_Indirection':

@@ -11,7 +11,7 @@
  */
 import type { ColumnRef, JoinExpr, Node, RangeVar } from 'libpg-query';
 import type { Column, Dataset, Table } from '../policy/schema.ts';
-import { describe, kindOf, namesOf, positionOf } from './ast.ts';
+import { describe, kindOf, namesOf, positionOf, startOf } from './ast.ts';
 import type { ColumnNode, JoinNode, TableNode } from './plan.ts';
 import { notAllowed } from './refuse.ts';
 import type { SourceText } from './source.ts';
@@ -193,7 +193,7 @@ export function buildScope(from: readonly Node[], dataset: Dataset, source: Sour
         if (!merged.has(name)) merged.set(name, l.index);
       } else if (j.quals !== undefined) {
         const q = j.quals;
-        const qpos = positionOf(source, q, position);
+        const qpos = startOf(source, q, position);
         if (!('A_Expr' in q) || q.A_Expr.kind !== 'AEXPR_OP' || namesOf(q.A_Expr.name).join() !== '=' ||
             q.A_Expr.lexpr === undefined || q.A_Expr.rexpr === undefined || !('ColumnRef' in q.A_Expr.lexpr) || !('ColumnRef' in q.A_Expr.rexpr)) {
           throw joinRefused(qpos, 'A join condition must be one equality of two unit columns.');
@@ -219,8 +219,10 @@ export function buildScope(from: readonly Node[], dataset: Dataset, source: Sour
   const walkOther = (node: Node): never => {
     const position = positionOf(source, node);
     switch (kindOf(node)) {
-      case 'RangeSubselect':
-        throw notAllowed('subquery', position, 'Subqueries in FROM are not allowed.', 'Query a dataset table directly.');
+      case 'RangeSubselect': {
+        const open = source.sql.lastIndexOf('(', position);
+        throw notAllowed('subquery', open < 0 ? position : open, 'Subqueries in FROM are not allowed.', 'Query a dataset table directly.');
+      }
       case 'RangeFunction':
         throw notAllowed('function in FROM', position, 'Functions in FROM (generate_series, …) are not allowed.', 'Query a dataset table directly.');
       case 'RangeTableSample':
