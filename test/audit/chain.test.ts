@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import pg from 'pg';
 import { canonicalJson } from '../../src/audit/canonical.ts';
@@ -9,10 +10,12 @@ import type { StateStore } from '../../src/state/store.ts';
 import { postgresCluster } from '../support/cluster.ts';
 
 let counter = 0;
+let currentUrl = '';
 
 async function freshStore(): Promise<StateStore> {
   const cluster = postgresCluster();
   const name = `dpq_audit_${process.pid}_${++counter}`;
+  currentUrl = cluster.urlFor(name);
   const c = new pg.Client({ connectionString: cluster.url });
   await c.connect();
   await c.query(`CREATE DATABASE ${name}`);
@@ -102,5 +105,27 @@ describe('audit log hash chain (PostgreSQL)', function () {
       })
       .catch(() => undefined);
     expect(await verifyAudit(store)).to.deep.include({ ok: true, entries: 10 });
+  });
+});
+
+describe('npx dpq audit verify', function () {
+  this.timeout(60_000);
+
+  it('prints the result and exits 0 on a whole chain, 1 on a tampered one', async () => {
+    const store = await freshStore();
+    await fill(store, 5);
+    const url = currentUrl;
+    const run = (): { status: number | null; out: string } => {
+      const r = spawnSync(process.execPath, ['bin/dpq.js', 'audit', 'verify'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', DPQ_STATE_URL: url, DATABASE_URL: url } });
+      return { status: r.status, out: r.stdout };
+    };
+    const ok = run();
+    expect(ok.status).to.equal(0);
+    expect(JSON.parse(ok.out)).to.deep.include({ ok: true, entries: 5 });
+    await store.query(`UPDATE dpq.audit_log SET entry = replace(entry, 'analyst1', 'analyst2') WHERE seq = 2`);
+    const bad = run();
+    expect(bad.status).to.equal(1);
+    expect(JSON.parse(bad.out)).to.deep.include({ ok: false, firstBadSeq: 2 });
+    await store.close();
   });
 });
