@@ -127,7 +127,11 @@ const isComment = (t: ScanToken): boolean => t.tokenName === 'SQL_COMMENT' || t.
 export async function redact(sql: string): Promise<string> {
   await ready();
   try {
+    // normalize returns (rather than throws) the scanner's message for some unparseable text, which
+    // quotes the text: only trust it on SQL that parses, and check that its output parses too.
+    parseSync(sql);
     const normalized = normalizeSync(sql);
+    parseSync(normalized);
     return rewriteTokens(normalized, (t) => (isComment(t) ? ' ' : undefined)).trim();
   } catch {
     // Not parseable: redact with the scanner alone (every value-like token and every comment).
