@@ -70,4 +70,60 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO dpq.audit_head (id, seq, hash) VALUES (true, 0, repeat('0', 64));
     `,
   },
+  {
+    version: 2,
+    name: 'JIT access requests, approvals, token vault',
+    sql: `
+      CREATE TABLE dpq.access_requests (
+        id            text PRIMARY KEY,              -- ar_<random>
+        kind          text NOT NULL CHECK (kind IN ('raw', 'budget')),
+        dataset       text NOT NULL,
+        requester     text NOT NULL,
+        status        text NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'revoked', 'cancelled')),
+        columns       text[] NOT NULL DEFAULT '{}',  -- kind raw: table.column granted in clear
+        sensitivity   text NOT NULL,
+        epsilon       double precision,              -- kind budget: what to add
+        delta         double precision,
+        justification text NOT NULL,
+        ticket        text,
+        duration_ms   bigint,
+        break_glass   boolean NOT NULL DEFAULT false,
+        auto_approved boolean NOT NULL DEFAULT false,
+        rule_index    integer NOT NULL,              -- the access.rules entry that routed it
+        approver_role text NOT NULL,
+        required_approvals integer NOT NULL,
+        created_at    timestamptz NOT NULL,
+        pending_until timestamptz NOT NULL,
+        approved_at   timestamptz,
+        expires_at    timestamptz,                   -- kind raw: approval + duration
+        decided_at    timestamptz,
+        decided_by    text,
+        reason        text,
+        review_due_at timestamptz,                   -- break-glass
+        reviewed_at   timestamptz,
+        reviewed_by   text,
+        queries_used  integer NOT NULL DEFAULT 0,    -- raw-query quotas
+        rows_used     bigint NOT NULL DEFAULT 0
+      );
+      -- at most one open request per (requester, dataset, kind), whatever the replica
+      CREATE UNIQUE INDEX access_requests_open ON dpq.access_requests (requester, dataset, kind)
+        WHERE status = 'pending' OR (status = 'approved' AND kind = 'raw');
+      CREATE INDEX access_requests_status ON dpq.access_requests (status);
+      CREATE INDEX access_requests_created ON dpq.access_requests (created_at);
+      CREATE TABLE dpq.access_approvals (
+        request_id  text NOT NULL REFERENCES dpq.access_requests (id),
+        approver    text NOT NULL,
+        at          timestamptz NOT NULL,
+        comment     text,
+        PRIMARY KEY (request_id, approver)
+      );
+      CREATE TABLE dpq.token_vault (
+        token       text PRIMARY KEY,                -- tok_ + HMAC-SHA256(key, dataset, table.column, value), 128 bits
+        dataset     text NOT NULL,
+        column_ref  text NOT NULL,                   -- table.column
+        sealed      text NOT NULL,                   -- AES-256-GCM(value), nonce and tag, base64; AAD = the token
+        created_at  timestamptz NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,80 @@
+/**
+ * What the JIT access endpoints share per running service: the notifier, the mask keys derived
+ * from DPQ_TOKEN_KEY, and the access metrics. Made once per `Services` (the route modules of one
+ * app share it; several apps in one test process each get their own).
+ */
+import client from 'prom-client';
+import type { Services } from '../services.ts';
+import { deriveMaskKeys, type MaskKeys } from './masking.ts';
+import { createNotifier, type Notifier } from './notify.ts';
+
+export interface AccessMetrics {
+  readonly events: client.Counter<'event'>;
+  readonly rawQueries: client.Counter<'dataset' | 'outcome'>;
+  readonly rawRows: client.Counter<'dataset'>;
+  readonly reveals: client.Counter<'dataset'>;
+  readonly notifications: client.Counter<'outcome'>;
+}
+
+export interface AccessContext {
+  readonly services: Services;
+  readonly notifier: Notifier;
+  readonly keys: MaskKeys | undefined;
+  readonly metrics: AccessMetrics;
+}
+
+const contexts = new WeakMap<Services, AccessContext>();
+
+function createMetrics(registry: client.Registry): AccessMetrics {
+  return {
+    events: new client.Counter({
+      name: 'dpq_access_request_events_total',
+      help: 'JIT access request transitions (created, approved, denied, expired, revoked, cancelled, break-glass, reviewed)',
+      labelNames: ['event'],
+      registers: [registry],
+    }),
+    rawQueries: new client.Counter({
+      name: 'dpq_raw_queries_total',
+      help: 'Raw queries under JIT grants by outcome (answered, refused, failed)',
+      labelNames: ['dataset', 'outcome'],
+      registers: [registry],
+    }),
+    rawRows: new client.Counter({
+      name: 'dpq_raw_rows_total',
+      help: 'Rows returned by raw queries',
+      labelNames: ['dataset'],
+      registers: [registry],
+    }),
+    reveals: new client.Counter({
+      name: 'dpq_token_reveals_total',
+      help: 'Tokens revealed in clear under JIT grants',
+      labelNames: ['dataset'],
+      registers: [registry],
+    }),
+    notifications: new client.Counter({
+      name: 'dpq_access_notifications_total',
+      help: 'Webhook notifications of access events by outcome (sent, failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}
+
+export function accessContext(services: Services): AccessContext {
+  let ctx = contexts.get(services);
+  if (ctx === undefined) {
+    const metrics = createMetrics(services.telemetry.registry);
+    ctx = Object.freeze({
+      services,
+      metrics,
+      keys: services.tokenKey === undefined ? undefined : deriveMaskKeys(services.tokenKey),
+      notifier: createNotifier({
+        webhook: services.policy.access.notify?.webhook,
+        logger: services.logger,
+        onResult: (outcome) => metrics.notifications.inc({ outcome }),
+      }),
+    });
+    contexts.set(services, ctx);
+  }
+  return ctx;
+}
