@@ -5,5 +5,7 @@ import { auditRoutes } from './audit.ts';
 import { budgetRoutes } from './budget.ts';
 import { datasetRoutes } from './datasets.ts';
 import { queryRoutes } from './queries.ts';
+import { rawQueryRoutes } from './raw-queries.ts';
+import { tokenRoutes } from './tokens.ts';
 
-export const ROUTES: readonly RouteModule[] = [datasetRoutes, queryRoutes, budgetRoutes, auditRoutes, accessRoutes];
+export const ROUTES: readonly RouteModule[] = [datasetRoutes, queryRoutes, budgetRoutes, auditRoutes, accessRoutes, rawQueryRoutes, tokenRoutes];

@@ -1,0 +1,57 @@
+/**
+ * `POST /v1/tokens/reveal`: the clear values behind tokens, under an active raw grant of the
+ * caller, and only for tokens of a column that grant covers on its dataset. Other tokens (another
+ * column, another dataset, unknown — `hash` values are never in the vault) are listed as
+ * unrevealed. Audited with counts and column names, never the tokens or their values.
+ */
+import { appendAudit } from '../audit/log.ts';
+import type { AccessContext } from './context.ts';
+import type { Actor } from './lifecycle.ts';
+import { activeGrantOf } from './raw-query.ts';
+import { lookupTokens, open } from './vault.ts';
+
+export interface RevealResponse {
+  readonly requestId: string;
+  readonly values: Readonly<Record<string, string>>;
+  readonly unrevealed: readonly string[];
+}
+
+export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: string, tokens: readonly string[]): Promise<RevealResponse> {
+  const grant = await activeGrantOf(ctx, actor, requestId, 'access.reveal');
+  const wanted = [...new Set(tokens)];
+  const found = await lookupTokens(ctx.services.state, wanted);
+  const covered = new Set(grant.columns);
+  const values: Record<string, string> = {};
+  const unrevealed: string[] = [];
+  const columns = new Set<string>();
+  for (const token of wanted) {
+    const entry = found.get(token);
+    const value =
+      entry !== undefined && ctx.keys !== undefined && entry.dataset === grant.dataset && covered.has(entry.columnRef)
+        ? open(ctx.keys.vault, token, entry.sealed)
+        : undefined;
+    if (value === undefined) {
+      unrevealed.push(token);
+    } else {
+      values[token] = value;
+      columns.add(entry!.columnRef);
+    }
+  }
+  const revealed = wanted.length - unrevealed.length;
+  await ctx.services.state.transaction((tx) =>
+    appendAudit(tx, ctx.services.clock.now(), [
+      {
+        actor: actor.principal.name,
+        action: 'access.reveal',
+        dataset: grant.dataset,
+        outcome: 'answered',
+        requestId: grant.id,
+        httpRequestId: actor.httpRequestId,
+        rowCount: revealed,
+        details: { tokens: wanted.length, revealed, unrevealed: unrevealed.length, columns: [...columns].sort() },
+      },
+    ]),
+  );
+  if (revealed > 0) ctx.metrics.reveals.inc({ dataset: grant.dataset }, revealed);
+  return { requestId: grant.id, values, unrevealed };
+}
