@@ -14,6 +14,8 @@
  *    `first` marks a person's first row in each group, so distinct units per group are a plain
  *    filtered count. One sort and one WindowAgg: the window's order (hash, keys) is a prefix of the
  *    sort, whose remaining columns make the order within a key deterministic.
+ *    Queries that only count rows and units skip the sort: a hash aggregate per (person, key) pair,
+ *    then the same rule on pairs (a pair keeps min(c, m − rows of the person's earlier keys)).
  * 3. `rows`: the kept rows with every bounded value clamped and put on its grid: NULL and NaN are
  *    absent (GREATEST/LEAST alone would turn NULL into a bound and NaN into the upper bound), then
  *    x = round(clamp(v) / granularity) as int8.
@@ -149,6 +151,11 @@ export function compile(plan: QueryPlan): CompiledQuery {
   const grouped = keys.length > 0;
   const publicDomain = plan.partitions.kind === 'public';
 
+  // Counting rows and units does not depend on which of a person's rows in a key are kept, only on
+  // how many: such queries bound per (person, key) pair after a hash aggregate, without sorting rows.
+  const countOnly =
+    plan.bounding.needed && plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units'));
+
   // --- measurement expressions over `rows` (registering the raw inputs they need) ---
   const grid: { name: string; sql: () => string }[] = [];
   const gridOf = new Map<string, string>();
@@ -172,7 +179,7 @@ export function compile(plan: QueryPlan): CompiledQuery {
     const a = plan.aggregates[m.aggregate]!;
     switch (m.measure) {
       case 'count': {
-        if (m.counts === 'rows') return { name, sql: () => 'count(*)' };
+        if (m.counts === 'rows') return { name, sql: () => (countOnly ? `COALESCE(sum(${ident('n')}), 0)::int8` : 'count(*)') };
         if (m.counts === 'units') return { name, sql: () => `count(*) FILTER (WHERE ${ident('first')})` };
         if (a.fn === 'count') {
           const flag = io.flagOf(a.column!);
@@ -243,7 +250,27 @@ export function compile(plan: QueryPlan): CompiledQuery {
   const gridSelect = grid.map((x) => `${x.sql()} AS ${ident(x.name)}`);
   // `rows` keeps the keys, the COUNT(col) flags and the grid values; raw values end here.
   const rowsSelect = [...keyNames, ...rawList.filter((r) => r.flag).map((r) => ident(r.name)), ...gridSelect];
-  if (plan.bounding.needed) {
+  if (countOnly) {
+    // The same rule as below on (person, key) pairs: keys in the person's hash order, the first k
+    // keys, rows up to m — a pair keeps n = min(c, m − rows of the person's earlier keys).
+    const u = ident('u');
+    const c = ident('c');
+    const n = ident('n');
+    ctes.push(`${ident('pairs')} AS (\n  SELECT ${[u, ...keyNames, `count(*) AS ${c}`].join(', ')}\n  FROM ${ident('src')}\n  GROUP BY ${[u, ...keyNames].join(', ')}\n)`);
+    const m = params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8');
+    if (grouped) {
+      const w = ident('w');
+      const hk = `hash_record_extended(ROW(${keyNames.join(', ')}), hash_record_extended(ROW(${u}), 0))`;
+      ctes.push(
+        `${ident('bounded')} AS (\n  SELECT ${[...keyNames, `LEAST(${c}, ${m} - (sum(${c}) OVER ${w} - ${c})) AS ${n}`, `row_number() OVER ${w} AS ${ident('kr')}`].join(',\n         ')}\n` +
+          `  FROM ${ident('pairs')}\n  WINDOW ${w} AS (PARTITION BY ${u} ORDER BY ${[hk, ...keyNames].join(', ')} ROWS UNBOUNDED PRECEDING)\n)`,
+      );
+      const k = params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8');
+      ctes.push(`${ident('rows')} AS (\n  SELECT ${[...keyNames, n, `true AS ${ident('first')}`].join(', ')}\n  FROM ${ident('bounded')}\n  WHERE ${ident('kr')} <= ${k} AND ${n} > 0\n)`);
+    } else {
+      ctes.push(`${ident('rows')} AS (\n  SELECT LEAST(${c}, ${m}) AS ${n}, true AS ${ident('first')}\n  FROM ${ident('pairs')}\n)`);
+    }
+  } else if (plan.bounding.needed) {
     const seed = `hash_record_extended(ROW(${ident('u')}), 0)`;
     const hashes: string[] = [];
     const order: string[] = [ident('u')];

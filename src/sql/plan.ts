@@ -294,10 +294,14 @@ export interface QueryPlan {
   readonly post: PostProcessNode;
 }
 
-/** Deep-freeze a freshly built node tree (bigints and strings are immutable already). */
-export function freeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) freeze(v);
+/**
+ * Deep-freeze a freshly built node tree (bigints and strings are immutable already). Recurses into
+ * objects that are already (shallowly) frozen, such as the scope's table list.
+ */
+export function freeze<T>(value: T, seen: WeakSet<object> = new WeakSet()): T {
+  if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    for (const v of Object.values(value)) freeze(v, seen);
     Object.freeze(value);
   }
   return value;
