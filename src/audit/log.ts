@@ -48,12 +48,15 @@ export async function appendAudit(tx: StateQuery, at: Date, entries: readonly Au
     out.push({ seq, hash, checkpoint: seq % CHECKPOINT_EVERY === 0 });
     prev = hash;
   }
+  // One round trip for the rows and the new head, while the head lock is held.
   await tx.query(
-    `INSERT INTO dpq.audit_log (seq, at, entry, prev_hash, hash)
-     SELECT s, $2::timestamptz, e, p, h FROM unnest($1::int8[], $3::text[], $4::text[], $5::text[]) AS t(s, e, p, h)`,
-    [seqs, iso, texts, prevs, hashes],
+    `WITH added AS (
+       INSERT INTO dpq.audit_log (seq, at, entry, prev_hash, hash)
+       SELECT s, $2::timestamptz, e, p, h FROM unnest($1::int8[], $3::text[], $4::text[], $5::text[]) AS t(s, e, p, h)
+     )
+     UPDATE dpq.audit_head SET seq = $6, hash = $7 WHERE id`,
+    [seqs, iso, texts, prevs, hashes, seq, prev],
   );
-  await tx.query('UPDATE dpq.audit_head SET seq = $1, hash = $2 WHERE id', [seq, prev]);
   return out;
 }
 

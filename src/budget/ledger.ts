@@ -106,12 +106,27 @@ async function ensureAccounts(tx: StateQuery, key: AccountKey, principals: reado
   );
 }
 
-async function writeTotals(tx: StateQuery, key: AccountKey, principal: string, t: LedgerTotals, at: Date): Promise<void> {
+/** Write new totals for several principals of one account key, in one statement. */
+async function writeTotals(tx: StateQuery, key: AccountKey, updates: readonly (readonly [string, LedgerTotals])[], at: Date): Promise<void> {
+  const col = (f: (t: LedgerTotals) => number): number[] => updates.map(([, t]) => f(t));
   await tx.query(
-    `UPDATE dpq.budget_accounts SET eps_micro = $4, delta_pico = $5, laplace_eps_micro = $6, laplace_approx_eps_micro = $7,
-       pure_rho_pico = $8, gauss_rho_pico = $9, gauss_delta_pico = $10, updated_at = $11
-     WHERE principal = $1 AND dataset = $2 AND period = $3`,
-    [principal, key.dataset, key.period, t.epsMicro, t.deltaPico, t.laplaceEpsMicro, t.laplaceApproxEpsMicro, t.pureRhoPico, t.gaussRhoPico, t.gaussDeltaPico, at.toISOString()],
+    `UPDATE dpq.budget_accounts AS a SET eps_micro = v.e, delta_pico = v.d, laplace_eps_micro = v.le, laplace_approx_eps_micro = v.la,
+       pure_rho_pico = v.pr, gauss_rho_pico = v.gr, gauss_delta_pico = v.gd, updated_at = $11
+     FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[]) AS v(p, e, d, le, la, pr, gr, gd)
+     WHERE a.principal = v.p AND a.dataset = $1 AND a.period = $2`,
+    [
+      key.dataset,
+      key.period,
+      updates.map(([p]) => p),
+      col((t) => t.epsMicro),
+      col((t) => t.deltaPico),
+      col((t) => t.laplaceEpsMicro),
+      col((t) => t.laplaceApproxEpsMicro),
+      col((t) => t.pureRhoPico),
+      col((t) => t.gaussRhoPico),
+      col((t) => t.gaussDeltaPico),
+      at.toISOString(),
+    ],
   );
 }
 
@@ -127,18 +142,25 @@ export interface ReserveInput {
   readonly at: Date;
 }
 
+/** Lock the account rows of `principals` (in a fixed order), creating the missing ones. */
+async function lockAccounts(tx: StateQuery, key: AccountKey, principals: readonly string[]): Promise<AccountRow[]> {
+  const select = (): Promise<{ rows: AccountRow[] }> =>
+    tx.query<AccountRow>(
+      `SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE dataset = $1 AND period = $2 AND principal = ANY($3::text[])
+       ORDER BY principal FOR UPDATE`,
+      [key.dataset, key.period, principals],
+    );
+  const first = (await select()).rows;
+  if (first.length === principals.length) return first;
+  await ensureAccounts(tx, key, principals);
+  return (await select()).rows;
+}
+
 /** Check-and-charge, atomically within `tx`. */
 export async function reserve(tx: StateQuery, input: ReserveInput): Promise<ReserveResult> {
   const { key } = input;
   const principals = input.total === undefined ? [key.principal] : [TOTAL, key.principal].sort();
-  await ensureAccounts(tx, key, principals);
-  const rows = (
-    await tx.query<AccountRow>(
-      `SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE dataset = $1 AND period = $2 AND principal = ANY($3::text[])
-       ORDER BY principal FOR UPDATE`,
-      [key.dataset, key.period, principals],
-    )
-  ).rows;
+  const rows = await lockAccounts(tx, key, principals);
   const own = rows.find((r) => r.principal === key.principal);
   const ownLimit = unitLimit(input.limit, own);
   const ownAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(own));
@@ -152,18 +174,18 @@ export async function reserve(tx: StateQuery, input: ReserveInput): Promise<Rese
   if (!fits(ownLimit, ownSpentAfter)) {
     return { ok: false, refusal: { scope: 'principal', required, remaining: { epsilon: before.epsilon.remaining, delta: before.delta.remaining } }, status: before };
   }
+  const updates: [string, LedgerTotals][] = [[key.principal, ownAfter]];
   if (input.total !== undefined) {
     const totalRow = rows.find((r) => r.principal === TOTAL);
     const totalLimit = unitLimit(input.total, undefined);
     const totalAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(totalRow));
-    const spentAfter = composeTotals(totalAfter);
-    if (!fits(totalLimit, spentAfter)) {
+    if (!fits(totalLimit, composeTotals(totalAfter))) {
       const left = status(totalLimit, composeTotals(totalsOf(totalRow)));
       return { ok: false, refusal: { scope: 'dataset', required, remaining: { epsilon: left.epsilon.remaining, delta: left.delta.remaining } }, status: before };
     }
-    await writeTotals(tx, key, TOTAL, totalAfter, input.at);
+    updates.push([TOTAL, totalAfter]);
   }
-  await writeTotals(tx, key, key.principal, ownAfter, input.at);
+  await writeTotals(tx, key, updates, input.at);
   await insertEvents(tx, key, input.kind, input.events, input.reference, input.at, 1);
   return { ok: true, status: status(ownLimit, ownSpentAfter) };
 }
@@ -177,13 +199,23 @@ async function insertEvents(
   at: Date,
   sign: 1 | -1,
 ): Promise<void> {
-  for (const e of events) {
-    await tx.query(
-      `INSERT INTO dpq.budget_events (at, principal, dataset, period, kind, mechanism, eps_micro, delta_pico, rho_pico, reference)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [at.toISOString(), key.principal, key.dataset, key.period, kind, e.mechanism, sign * e.epsilon, sign * e.delta, sign * e.rho, reference],
-    );
-  }
+  if (events.length === 0) return;
+  await tx.query(
+    `INSERT INTO dpq.budget_events (at, principal, dataset, period, kind, mechanism, eps_micro, delta_pico, rho_pico, reference)
+     SELECT $1, $2, $3, $4, $5, m, e, d, r, $10 FROM unnest($6::text[], $7::int8[], $8::int8[], $9::int8[]) AS v(m, e, d, r)`,
+    [
+      at.toISOString(),
+      key.principal,
+      key.dataset,
+      key.period,
+      kind,
+      events.map((e) => e.mechanism),
+      events.map((e) => sign * e.epsilon),
+      events.map((e) => sign * e.delta),
+      events.map((e) => sign * e.rho),
+      reference,
+    ],
+  );
 }
 
 /**
@@ -193,17 +225,13 @@ async function insertEvents(
 export async function refund(tx: StateQuery, input: Omit<ReserveInput, 'limit'>): Promise<void> {
   const { key } = input;
   const principals = input.total === undefined ? [key.principal] : [TOTAL, key.principal].sort();
-  const rows = (
-    await tx.query<AccountRow>(
-      `SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE dataset = $1 AND period = $2 AND principal = ANY($3::text[])
-       ORDER BY principal FOR UPDATE`,
-      [key.dataset, key.period, principals],
-    )
-  ).rows;
-  for (const row of rows) {
-    const after = input.events.reduce((t, e) => addEvent(t, e, -1), totalsOf(row));
-    await writeTotals(tx, key, row.principal, after, input.at);
-  }
+  const rows = await lockAccounts(tx, key, principals);
+  await writeTotals(
+    tx,
+    key,
+    rows.map((row) => [row.principal, input.events.reduce((t, e) => addEvent(t, e, -1), totalsOf(row))] as const),
+    input.at,
+  );
   await insertEvents(tx, key, 'refund', input.events, input.reference, input.at, -1);
 }
 

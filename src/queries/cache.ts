@@ -24,21 +24,39 @@ export function cacheKey(p: CacheKeyParts): string {
     .digest('hex');
 }
 
-/** The stored body of a live entry, or undefined. */
-export async function lookupRelease(db: StateQuery, key: string, now: Date): Promise<string | undefined> {
-  const r = await db.query<{ body: string }>('SELECT body FROM dpq.release_cache WHERE key = $1 AND expires_at > $2', [key, now.toISOString()]);
-  return r.rows[0]?.body;
+export interface CachedRelease {
+  readonly body: string;
+  readonly fingerprint: string;
+  readonly redacted: string;
+}
+
+/** A live entry under any of `keys` (the first found), or undefined. */
+export async function lookupRelease(db: StateQuery, keys: readonly string[], now: Date): Promise<CachedRelease | undefined> {
+  const r = await db.query<{ body: string; fingerprint: string; sql_redacted: string }>(
+    'SELECT body, fingerprint, sql_redacted FROM dpq.release_cache WHERE key = ANY($1::text[]) AND expires_at > $2 LIMIT 1',
+    [keys, now.toISOString()],
+  );
+  const row = r.rows[0];
+  return row === undefined ? undefined : { body: row.body, fingerprint: row.fingerprint, redacted: row.sql_redacted };
 }
 
 /**
- * Store a release. When a live entry exists already (a concurrent identical request won), that
- * one stays; an expired one is replaced.
+ * Store a release under its keys (the parse-tree key, and the exact-text key that lets an
+ * identical replay skip parsing). A live entry that exists already (a concurrent identical request
+ * won) stays; an expired one is replaced.
  */
-export async function storeRelease(db: StateQuery, key: string, dataset: string, body: string, now: Date, ttlMs: number): Promise<void> {
+export async function storeRelease(db: StateQuery, keys: readonly string[], dataset: string, release: CachedRelease, now: Date, ttlMs: number): Promise<void> {
   await db.query(
-    `INSERT INTO dpq.release_cache (key, dataset, body, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+    `INSERT INTO dpq.release_cache (key, dataset, body, fingerprint, sql_redacted, created_at, expires_at)
+     SELECT k, $2, $3, $4, $5, $6, $7 FROM unnest($1::text[]) AS k
+     ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body, fingerprint = EXCLUDED.fingerprint, sql_redacted = EXCLUDED.sql_redacted,
+       created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
      WHERE dpq.release_cache.expires_at <= EXCLUDED.created_at`,
-    [key, dataset, body, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString()],
+    [keys, dataset, release.body, release.fingerprint, release.redacted, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString()],
   );
+}
+
+/** The exact-text stand-in for a fingerprint: identical SQL text always has the same parse tree. */
+export function textFingerprint(sql: string): string {
+  return `text:${crypto.createHash('sha256').update(sql).digest('hex')}`;
 }

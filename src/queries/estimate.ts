@@ -13,6 +13,7 @@ import type { Services } from '../services.ts';
 import type { AggregateNode } from '../sql/plan.ts';
 import { type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
 import { type ColumnAccuracy, outputNames } from './release.ts';
+import { resolveParams } from './params.ts';
 import type { EstimateBody } from './request.ts';
 import { budgetLimits } from './run.ts';
 
@@ -84,7 +85,7 @@ function epsilonForAccuracy(p: PreparedQuery, column: string, halfWidth: number)
 
 export async function estimateQuery(services: Services, principal: Principal, body: EstimateBody): Promise<EstimateResponse> {
   // Prepare at the default ε when the target is an accuracy: the plan does not depend on ε.
-  const p = await prepareQuery(services, principal, body);
+  const p = await prepareQuery(services, resolveParams(services.policy, principal, body), body.sql);
   const epsilon = body.accuracy === undefined ? p.params.epsilon : epsilonForAccuracy(p, body.accuracy.column, body.accuracy.halfWidth);
   const { limit } = budgetLimits(p.params.dataset);
   const key = { principal: principal.name, dataset: p.params.datasetName, period: periodOf(p.params.dataset.budget.renew, services.clock.now()).key };

@@ -4,13 +4,12 @@
  * keyed tables (once per dataset per process), which touches no dataset row.
  */
 import { type AggregateKind, type BudgetSplit, splitBudget } from '../dp/index.ts';
-import type { Principal } from '../policy/authorize.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { findKeyedTables, fingerprint, planQuery, redact } from '../sql/index.ts';
 import type { AggregateFunction, QueryPlan } from '../sql/plan.ts';
 import { filterNodes } from '../sql/where.ts';
-import { type QueryParams, resolveParams } from './params.ts';
+import type { QueryParams } from './params.ts';
 
 export interface PreparedQuery {
   readonly params: QueryParams;
@@ -60,15 +59,11 @@ export function splitFor(params: Pick<QueryParams, 'epsilon' | 'delta' | 'mechan
   });
 }
 
-export async function prepareQuery(
-  services: Services,
-  principal: Principal,
-  body: Parameters<typeof resolveParams>[2] & { sql: string },
-): Promise<PreparedQuery> {
-  const params = resolveParams(services.policy, principal, body);
+/** Parse, validate and plan `sql` under already resolved parameters, and cost it. */
+export async function prepareQuery(services: Services, params: QueryParams, sql: string): Promise<PreparedQuery> {
   const keyed = await keyedTables(services, params.datasetName, params.dataset);
-  const plan = await planQuery(body.sql, params.dataset, { delta: params.delta, dataset: params.datasetName, keyedTables: keyed });
-  const [fp, redacted] = await Promise.all([fingerprint(body.sql), redact(body.sql)]);
+  const plan = await planQuery(sql, params.dataset, { delta: params.delta, dataset: params.datasetName, keyedTables: keyed });
+  const [fp, redacted] = await Promise.all([fingerprint(sql), redact(sql)]);
   return { params, plan, split: splitFor(params, plan), fingerprint: fp, redacted };
 }
 

@@ -23,7 +23,8 @@ import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { compile, decodeResult } from '../sql/index.ts';
 import { WarehouseError, type ResultSet } from '../warehouse/adapter.ts';
-import { cacheKey, lookupRelease, storeRelease } from './cache.ts';
+import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
+import { type QueryParams, resolveParams } from './params.ts';
 import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
 import { type ColumnAccuracy, type JsonValue, releaseResult } from './release.ts';
 import type { QueryBody } from './request.ts';
@@ -131,22 +132,65 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     services.telemetry.queries.inc({ dataset, outcome });
     services.telemetry.queryLatency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
   };
-  let prepared: PreparedQuery;
-  try {
-    prepared = await prepareQuery(services, ctx.principal, body);
-  } catch (err: unknown) {
+  const refused = async (err: unknown, prepared?: PreparedQuery): Promise<never> => {
     if (err instanceof DpqError && err.status < 500) {
-      await auditRefusal(services, ctx, body, err);
-      observe('refused', body.dataset ?? 'unknown');
+      await auditRefusal(services, ctx, body, err, prepared);
+      observe('refused', prepared?.params.datasetName ?? body.dataset ?? 'unknown');
     }
     throw err;
+  };
+  let params: QueryParams;
+  try {
+    params = resolveParams(services.policy, ctx.principal, body);
+  } catch (err: unknown) {
+    return refused(err);
   }
-  const { params, plan, split } = prepared;
   const dataset = params.datasetName;
   const now = services.clock.now();
   const period = periodOf(params.dataset.budget.renew, now);
   const key = { principal: ctx.principal.name, dataset, period: period.key };
   const { limit, total } = budgetLimits(params.dataset);
+  const keyOf = (fingerprint: string): string =>
+    cacheKey({ dataset, fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism, confidence: params.confidence });
+  const textKey = keyOf(textFingerprint(body.sql));
+
+  // Replay cache, first by the exact text (no parsing), then by the parse-tree fingerprint.
+  let prepared: PreparedQuery | undefined;
+  let hit = await lookupRelease(services.state, [textKey], now);
+  if (hit === undefined) {
+    try {
+      prepared = await prepareQuery(services, params, body.sql);
+    } catch (err: unknown) {
+      return refused(err);
+    }
+    hit = await lookupRelease(services.state, [keyOf(prepared.fingerprint)], now);
+  }
+  if (hit !== undefined) {
+    const stored = JSON.parse(hit.body) as StoredRelease;
+    await audit(services, [
+      {
+        actor: ctx.principal.name,
+        action: 'query',
+        dataset,
+        sqlFingerprint: hit.fingerprint,
+        sqlRedacted: hit.redacted,
+        httpRequestId: ctx.httpRequestId,
+        outcome: 'cached',
+        epsilon: 0,
+        delta: 0,
+        rowCount: stored.rows.length,
+        details: { releaseId: stored.id },
+      },
+    ]);
+    observe('cached', dataset);
+    return {
+      ...stored,
+      privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
+      budget: await readStatus(services.state, key, limit),
+    };
+  }
+  if (prepared === undefined) throw new Error('unreachable: a miss always prepares');
+  const { plan, split } = prepared;
   const base = {
     actor: ctx.principal.name,
     action: 'query',
@@ -155,20 +199,6 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     sqlRedacted: prepared.redacted,
     httpRequestId: ctx.httpRequestId,
   } as const;
-
-  // Replay cache: the stored release, free.
-  const cacheId = cacheKey({ dataset, fingerprint: prepared.fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism, confidence: params.confidence });
-  const hit = await lookupRelease(services.state, cacheId, now);
-  if (hit !== undefined) {
-    const stored = JSON.parse(hit) as StoredRelease;
-    await audit(services, [{ ...base, outcome: 'cached', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { releaseId: stored.id } }]);
-    observe('cached', dataset);
-    return {
-      ...stored,
-      privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
-      budget: await readStatus(services.state, key, limit),
-    };
-  }
 
   // Check-and-charge, with its audit entry, in one transaction.
   const id = `q_${crypto.randomBytes(12).toString('base64url')}`;
@@ -242,7 +272,10 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   };
   const after = services.clock.now();
   await services.state.transaction(async (tx) => {
-    if (params.dataset.cacheTtl > 0) await storeRelease(tx, cacheId, dataset, JSON.stringify(stored), after, params.dataset.cacheTtl);
+    if (params.dataset.cacheTtl > 0) {
+      const cached = { body: JSON.stringify(stored), fingerprint: prepared.fingerprint, redacted: prepared.redacted };
+      await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
+    }
     await appendAudit(tx, after, [{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: release.rows.length, details: { releaseId: id } }]);
   });
   observe('answered', dataset);

@@ -51,6 +51,8 @@ export const MIGRATIONS: readonly Migration[] = [
         key         text PRIMARY KEY,         -- sha256 of dataset, SQL fingerprint, ε, δ, mechanism, confidence
         dataset     text NOT NULL,
         body        text NOT NULL,            -- the stored release, served byte-identical
+        fingerprint text NOT NULL,            -- for the audit entries of replays
+        sql_redacted text NOT NULL,
         created_at  timestamptz NOT NULL DEFAULT now(),
         expires_at  timestamptz NOT NULL
       );

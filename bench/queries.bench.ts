@@ -1,0 +1,129 @@
+/**
+ * Small DP queries end to end (HTTP, auth, validation, ledger, audit, warehouse, noise) against a
+ * dpq server process on the demo dataset, at 1, 8 and 32 concurrent clients; cached replays; and
+ * pgbench's TPC-B (a write-heavy transaction mix) on the same PostgreSQL server in the same run,
+ * as the reference.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { mintToken } from '../src/http/auth.ts';
+import { loadDemo } from '../src/warehouse/demo.ts';
+import { findPgBin } from '../test/support/postgres.ts';
+import { spawnServer } from '../test/support/service.ts';
+import { type BenchContext, type BenchRow, percentile } from './types.ts';
+
+const SECONDS = 8;
+const SECRET = 'bench-secret-bench-secret-bench-secret-00';
+
+async function exec(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Run `clients` loops for `seconds`; each call's latency in ms. */
+async function load(clients: number, seconds: number, call: (i: number) => Promise<boolean>): Promise<{ latencies: number[]; ok: number; elapsed: number }> {
+  const latencies: number[] = [];
+  let ok = 0;
+  let next = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        if (await call(next++)) ok++;
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { latencies: latencies.sort((a, b) => a - b), ok, elapsed: (performance.now() - start) / 1000 };
+}
+
+function pgbench(ctx: BenchContext, url: string, clients: number): number {
+  const bin = findPgBin('pgbench');
+  if (bin === undefined) throw new Error('pgbench not found');
+  const u = new URL(url);
+  const args = ['-h', u.hostname, '-p', u.port, '-U', 'postgres'];
+  const db = u.pathname.slice(1);
+  const init = spawnSync(bin, [...args, '-i', '-s', '10', '-q', db], { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+  const run = spawnSync(bin, [...args, '-c', String(clients), '-j', '2', '-T', String(SECONDS), '-M', 'prepared', db], { encoding: 'utf8' });
+  const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout);
+  if (m === null) throw new Error(`pgbench output not understood: ${run.stdout}${run.stderr}`);
+  ctx.log(`pgbench -c ${clients}: ${m[1]} tps`);
+  return Number(m[1]);
+}
+
+export default async function queriesBench(ctx: BenchContext): Promise<BenchRow[]> {
+  const { cluster } = ctx;
+  await exec(cluster.url, 'CREATE DATABASE bench_dpq');
+  await exec(cluster.url, 'CREATE DATABASE bench_pgbench');
+  const url = cluster.urlFor('bench_dpq');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  ctx.log('loading the demo dataset (20,000 patients)');
+  await loadDemo(client);
+  await client.end();
+
+  const policy = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-bench-policy-'));
+  for (const f of fs.readdirSync('policies')) {
+    const text = fs.readFileSync(path.join('policies', f), 'utf8');
+    fs.writeFileSync(
+      path.join(policy, f),
+      text.replace('analyst: { epsilon: 10, delta: 1.0e-6 }', 'analyst: { epsilon: 1.0e9, delta: 1.0e-6 }').replace('total:   { epsilon: 200, delta: 1.0e-5 }', 'total: { epsilon: 1.0e9, delta: 1.0e-5 }'),
+    );
+  }
+  const server = await spawnServer({ DATABASE_URL: url, DPQ_JWT_SECRET: SECRET, DPQ_TOKEN_KEY: '44'.repeat(32), DPQ_POLICY_DIR: policy, LOG_LEVEL: 'error' });
+  const token = await mintToken(new TextEncoder().encode(SECRET), 'alice');
+  const post = async (sql: string): Promise<boolean> => {
+    const r = await fetch(`${server.url}/v1/queries`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql, epsilon: 0.1 }),
+    });
+    await r.arrayBuffer();
+    return r.status === 200;
+  };
+
+  const rows: BenchRow[] = [];
+  const tps8 = pgbench(ctx, cluster.urlFor('bench_pgbench'), 8);
+  const tps32 = pgbench(ctx, cluster.urlFor('bench_pgbench'), 32);
+  const pgRef = { scenario: 'pgbench TPC-B', figure: 'tps, 8 clients' };
+  rows.push({ scenario: 'pgbench TPC-B', figure: 'tps, 8 clients', value: tps8, unit: 'tx/s' });
+  rows.push({ scenario: 'pgbench TPC-B', figure: 'tps, 32 clients', value: tps32, unit: 'tx/s' });
+
+  let seq = 0;
+  try {
+    // A small DP query: one filtered count on the patients table (keyed by the unit: no bounding sort).
+    await post('SELECT COUNT(*) FROM patients WHERE birth_year > 1900'); // warm-up
+    for (const clients of [1, 8, 32]) {
+      const r = await load(clients, SECONDS, () => post(`SELECT COUNT(*) FROM patients WHERE birth_year > ${1900 + (seq++ % 100_000)} AND sex = 'F'`));
+      ctx.log(`small DP query, ${clients} clients: ${r.ok} answered in ${r.elapsed.toFixed(1)} s`);
+      const scenario = `small DP query, ${clients} client${clients > 1 ? 's' : ''}`;
+      rows.push({ scenario, figure: 'throughput', value: r.ok / r.elapsed, unit: 'queries/s', reference: pgRef });
+      rows.push({ scenario, figure: 'p50 latency', value: percentile(r.latencies, 0.5), unit: 'ms' });
+      rows.push({ scenario, figure: 'p99 latency', value: percentile(r.latencies, 0.99), unit: 'ms' });
+    }
+    // The demo's typical query: GROUP BY region over 194k visits (bounding sort included).
+    const grouped = await load(8, SECONDS, () => post(`SELECT region, COUNT(*), AVG(cost) FROM visits WHERE cost > ${seq++ % 1_000_000} GROUP BY region`));
+    rows.push({ scenario: 'GROUP BY query on visits, 8 clients', figure: 'throughput', value: grouped.ok / grouped.elapsed, unit: 'queries/s', reference: pgRef });
+    rows.push({ scenario: 'GROUP BY query on visits, 8 clients', figure: 'p50 latency', value: percentile(grouped.latencies, 0.5), unit: 'ms' });
+
+    // Cached replays: the same request again and again.
+    await post('SELECT region, COUNT(*) FROM visits GROUP BY region');
+    const cached = await load(32, SECONDS, () => post('SELECT region, COUNT(*) FROM visits GROUP BY region'));
+    rows.push({ scenario: 'cached replay, 32 clients', figure: 'throughput', value: cached.ok / cached.elapsed, unit: 'replays/s', reference: pgRef });
+    rows.push({ scenario: 'cached replay, 32 clients', figure: 'p50 latency', value: percentile(cached.latencies, 0.5), unit: 'ms' });
+  } finally {
+    await server.stop();
+  }
+  return rows;
+}
