@@ -122,9 +122,37 @@ function filterSql(f: FilterNode, params: Params): string {
   }
 }
 
-/** Domain placeholders per public key (shared by the filter in `src` and the VALUES list). */
-function domainParams(keys: readonly GroupKeyNode[], params: Params): (string[] | undefined)[] {
-  return keys.map((k) => (k.domain.kind === 'public' ? k.domain.values.map((v) => params.typed(v, k.type)) : undefined));
+/**
+ * Placeholders of public domains. The filter in `src` needs the first and last value of a contiguous
+ * domain, every value otherwise; the VALUES list of a public result needs every value (shared with
+ * the IN filter). Only placeholders that appear in the SQL are created: PostgreSQL cannot type an
+ * unused parameter.
+ */
+class DomainParams {
+  readonly #all = new Map<number, string[]>();
+  constructor(
+    private readonly keys: readonly GroupKeyNode[],
+    private readonly params: Params,
+  ) {}
+
+  all(i: number): string[] {
+    let ph = this.#all.get(i);
+    if (ph === undefined) {
+      const k = this.keys[i]!;
+      const d = k.domain;
+      ph = d.kind === 'public' ? d.values.map((v) => this.params.typed(v, k.type)) : [];
+      this.#all.set(i, ph);
+    }
+    return ph;
+  }
+
+  filter(i: number, keySql: string): string | undefined {
+    const k = this.keys[i]!;
+    const d = k.domain;
+    if (d.kind !== 'public') return undefined;
+    if (!d.contiguous) return `${keySql} IN (${this.all(i).join(', ')})`;
+    return `${keySql} BETWEEN ${this.params.typed(d.values[0]!, k.type)} AND ${this.params.typed(d.values[d.values.length - 1]!, k.type)}`;
+  }
 }
 
 /** The SQL of a column's grid value x from its raw input `r` (NULL for NULL and NaN). */
@@ -227,12 +255,10 @@ export function compile(plan: QueryPlan): CompiledQuery {
   const keyExprs = keys.map((k) => keySql(k.expression, params));
   const where = [`${unit} IS NOT NULL`];
   if (plan.filter !== undefined) where.push(filterSql(plan.filter, params));
-  const domains = domainParams(keys, params);
-  keys.forEach((k, i) => {
-    const d = k.domain;
-    const ph = domains[i];
-    if (d.kind !== 'public' || ph === undefined) return;
-    where.push(d.contiguous ? `${keyExprs[i]} BETWEEN ${ph[0]} AND ${ph[ph.length - 1]}` : `${keyExprs[i]} IN (${ph.join(', ')})`);
+  const domains = new DomainParams(keys, params);
+  keys.forEach((_, i) => {
+    const f = domains.filter(i, keyExprs[i]!);
+    if (f !== undefined) where.push(f);
   });
   // Measures are rendered now so that their parameters follow the filter's, in text order.
   const rawList = io.raw;
@@ -356,7 +382,7 @@ export function compile(plan: QueryPlan): CompiledQuery {
     };
     const dom = keys.map((k, i) => {
       const d = ident(`d${i}`);
-      const rows = domains[i]!.map((ph, j) => `(${j + 1}, ${ph})`).join(', ');
+      const rows = domains.all(i).map((ph, j) => `(${j + 1}, ${ph})`).join(', ');
       return { d, sql: `(VALUES ${rows}) AS ${d}(${ident('o')}, ${keyNames[i]})` };
     });
     body =

@@ -320,6 +320,8 @@ export interface PlanParts {
   readonly aggregates: readonly AggregateDraft[];
   readonly select: readonly SelectItemNode[];
   readonly post: PostProcessNode;
+  /** Select partitions privately even though every key has a public domain (too many groups). */
+  readonly privatePartitions?: boolean;
 }
 
 /**
@@ -384,7 +386,7 @@ export function buildPlan(parts: PlanParts): QueryPlan {
     return { ...a, measurements: ids };
   });
 
-  const anyPrivate = parts.keys.some((key) => key.domain.kind === 'private');
+  const anyPrivate = parts.privatePartitions === true || parts.keys.some((key) => key.domain.kind === 'private');
   const partitions: PartitionsNode = !grouped
     ? { kind: 'none' }
     : anyPrivate

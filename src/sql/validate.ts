@@ -188,10 +188,21 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
       );
     }
   }
+  // Too many public groups to release them all: select partitions privately instead (the keys
+  // still drop values outside their domains), which needs δ > 0.
+  let privatePartitions = false;
   if (keys.length > 0 && keys.every((k) => k.domain.kind === 'public')) {
     const groups = publicGroupCount(keys);
     if (groups > MAX_PUBLIC_GROUPS) {
-      throw notAllowed('GROUP BY', keys[0]!.position, `These keys make ${groups} public groups.`, `Group by fewer keys (at most ${MAX_PUBLIC_GROUPS} groups).`);
+      if (!(options.delta > 0)) {
+        throw notAllowed(
+          'GROUP BY',
+          keys[0]!.position,
+          `These keys make ${groups} public groups, more than the ${MAX_PUBLIC_GROUPS} released in full; that many need DP partition selection, and this query has δ = 0.`,
+          'Group by fewer keys, or set delta > 0 in the request (e.g. "delta": 1e-7).',
+        );
+      }
+      privatePartitions = true;
     }
   }
 
@@ -233,6 +244,7 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
     aggregates,
     select,
     post,
+    privatePartitions,
   });
 }
 

@@ -132,7 +132,7 @@ ORDER BY "d0"."o"`);
     expect(c.sql).to.include(`CASE WHEN isfinite("t0"."visited_on") THEN pg_catalog.extract($2::text, "t0"."visited_on")::int8 END AS "k1"`);
     expect(c.params.slice(0, 2)).to.deep.equal(['month', 'dow']);
     // Contiguous derived domains filter by range.
-    expect(c.sql).to.include(`date_trunc($1::text, "t0"."visited_on"::timestamp)::date BETWEEN $3::date AND $86::date`);
+    expect(c.sql).to.include(`date_trunc($1::text, "t0"."visited_on"::timestamp)::date BETWEEN $3::date AND $4::date`);
   });
 
   it('joins the declared tables on their unit columns, under its own aliases', async () => {

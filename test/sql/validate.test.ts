@@ -123,7 +123,10 @@ describe('validate: the allowed subset becomes a plan', () => {
       expect(p.keys[2]!.domain).to.deep.include({ values: ['2020-01-01', '2021-01-01', '2022-01-01', '2023-01-01', '2024-01-01', '2025-01-01', '2026-01-01'] });
       expect(p.keys[3]!.domain).to.deep.include({ values: [2020n, 2021n, 2022n, 2023n, 2024n, 2025n, 2026n] });
       expect(p.partitions).to.deep.equal({ kind: 'public', groups: 4 * 12 * 7 * 7 });
-      const err = await refusal('SELECT extract(dow FROM visited_on), extract(month FROM visited_on), extract(doy FROM visited_on), COUNT(*) FROM visits GROUP BY 1, 2, 3');
+      // Beyond 10,000 public groups: partition selection (δ > 0) instead of releasing every group.
+      const many = 'SELECT extract(dow FROM visited_on), extract(month FROM visited_on), extract(doy FROM visited_on), COUNT(*) FROM visits GROUP BY 1, 2, 3';
+      expect((await plan(many)).partitions.kind).to.equal('private');
+      const err = await refusal(many, { delta: 0 });
       expect(err.details).to.deep.include({ construct: 'GROUP BY' });
     });
 
