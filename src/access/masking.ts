@@ -3,9 +3,10 @@
  * — or an `id` column — looks like.
  *
  * - `redact`: null. The column is not even read from the warehouse (see raw-sql.ts).
- * - `tokenize`: `tok_` + the first 128 bits of HMAC-SHA256(k_token, dataset ‖ table.column ‖ value),
- *   hex. Deterministic, so equal values give equal tokens in every query and rows can be joined by
- *   token; reversible only through the token vault (vault.ts), under a grant that covers the column.
+ * - `tokenize`: `tok_` + the first 128 bits of HMAC-SHA256(k_token, dataset ‖ column ‖ value), hex,
+ *   where the column is its token domain (`tokenDomain`: joined unit columns share one). Equal
+ *   values give equal tokens in every query, so rows can be joined by token; reversible only
+ *   through the token vault (vault.ts), under a grant that covers the column.
  * - `hash`: HMAC-SHA256(k_hash, dataset ‖ table.column ‖ value), hex. Keyed (no dictionary attack
  *   without the key), never stored, so never revealable.
  * - `partial {keepLast}`: every letter and digit but the last `keepLast` becomes `*`, separators
@@ -19,7 +20,7 @@
  * equals a token and the vault's encryption key is independent of both.
  */
 import crypto from 'node:crypto';
-import type { Column, Mask } from '../policy/schema.ts';
+import type { Column, Dataset, Mask } from '../policy/schema.ts';
 import type { Cell } from '../warehouse/adapter.ts';
 
 export type MaskKind = 'redact' | 'tokenize' | 'hash' | 'partial' | 'generalize';
@@ -49,6 +50,27 @@ export function maskOf(column: Column): Mask | undefined {
   if (column.type === 'id') return 'tokenize';
   if (column.sensitivity !== 'none') return 'redact';
   return undefined;
+}
+
+/**
+ * The token domain of a column: columns linked by the dataset's declared joins (unit columns
+ * holding the same people) share one, named by the smallest `table.column` among them, so
+ * `patients.patient_id` and `visits.patient_id` give the same token for the same person and raw
+ * results of different tables can be joined by token. Any other column is its own domain.
+ */
+export function tokenDomain(dataset: Dataset, columnRef: string): string {
+  const linked = new Set([columnRef]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [a, b] of dataset.joins) {
+      if (linked.has(a) !== linked.has(b)) {
+        linked.add(a);
+        linked.add(b);
+        grew = true;
+      }
+    }
+  }
+  return [...linked].sort()[0]!;
 }
 
 /** The text a value is tokenized, hashed and revealed as. */

@@ -175,7 +175,7 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
     const o: Record<string, JsonCell> = {};
     plan.columns.forEach((c, i) => {
       const cell = row[i] ?? null;
-      o[c.name] = c.mask === undefined ? jsonCell(cell) : applyMask(c.mask, cell, { keys: ctx.keys, dataset: grant.dataset, columnRef: c.ref, tokenized });
+      o[c.name] = c.mask === undefined ? jsonCell(cell) : applyMask(c.mask, cell, { keys: ctx.keys, dataset: grant.dataset, columnRef: c.domain, tokenized });
     });
     return o;
   });

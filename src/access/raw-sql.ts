@@ -25,7 +25,7 @@ import { notAllowed } from '../sql/refuse.ts';
 import { buildScope, type Scope } from '../sql/scope.ts';
 import type { SourceText } from '../sql/source.ts';
 import { ident } from '../sql/sql-text.ts';
-import { maskOf } from './masking.ts';
+import { maskOf, tokenDomain } from './masking.ts';
 
 export const MAX_SELECT_ITEMS = 100;
 export const MAX_IN_LIST = 1000;
@@ -36,6 +36,8 @@ export interface RawColumn {
   readonly name: string;
   /** `table.column` */
   readonly ref: string;
+  /** The token domain (masking.ts `tokenDomain`). */
+  readonly domain: string;
   readonly policy: Column;
   readonly mask: Mask | undefined;
 }
@@ -296,6 +298,7 @@ export function validateRaw(parsed: ParsedSql, dataset: Dataset, options: RawOpt
   const columns: RawColumn[] = items.map(({ name, column }) => ({
     name,
     ref: refOf(column),
+    domain: tokenDomain(dataset, refOf(column)),
     policy: scope.policyOf(column),
     mask: clear(column) ? undefined : keyedMask(maskOf(scope.policyOf(column)), options.canTokenize),
   }));

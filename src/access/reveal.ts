@@ -7,6 +7,7 @@
 import { appendAudit } from '../audit/log.ts';
 import type { AccessContext } from './context.ts';
 import type { Actor } from './lifecycle.ts';
+import { tokenDomain } from './masking.ts';
 import { activeGrantOf } from './raw-query.ts';
 import { lookupTokens, open } from './vault.ts';
 
@@ -20,7 +21,9 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
   const grant = await activeGrantOf(ctx, actor, requestId, 'access.reveal');
   const wanted = [...new Set(tokens)];
   const found = await lookupTokens(ctx.services.state, wanted);
-  const covered = new Set(grant.columns);
+  const dataset = ctx.services.policy.datasets[grant.dataset]!;
+  // A grant covering one column of a token domain covers the domain (the same people's ids).
+  const covered = new Set(grant.columns.map((c) => tokenDomain(dataset, c)));
   const values: Record<string, string> = {};
   const unrevealed: string[] = [];
   const columns = new Set<string>();
