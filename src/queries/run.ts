@@ -13,8 +13,7 @@
  * was never reached (connection refused): the reservation is refunded and the answer is 503.
  */
 import crypto from 'node:crypto';
-import { appendAudit } from '../audit/log.ts';
-import type { AuditEntryInput } from '../audit/entry.ts';
+import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import { type Limit, readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { DpqError, FIXED_MESSAGES } from '../errors.ts';
@@ -106,13 +105,9 @@ function splitShares(p: PreparedQuery, names: readonly string[]): SplitShare[] {
   return shares;
 }
 
-async function audit(services: Services, entries: readonly AuditEntryInput[]): Promise<void> {
-  await services.state.transaction((tx) => appendAudit(tx, services.clock.now(), entries));
-}
-
 /** Refusals before any cost are audited with what is known of the query, and rethrown. */
 export async function auditRefusal(services: Services, ctx: RequestContext, body: QueryBody, err: DpqError, prepared?: PreparedQuery): Promise<void> {
-  await audit(services, [
+  await recordAudit(services, [
     {
       actor: ctx.principal.name,
       action: 'query',
@@ -167,7 +162,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   }
   if (hit !== undefined) {
     const stored = JSON.parse(hit.body) as StoredRelease;
-    await audit(services, [
+    await recordAudit(services, [
       {
         actor: ctx.principal.name,
         action: 'query',
@@ -203,9 +198,9 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   // Check-and-charge, with its audit entry, in one transaction.
   const id = `q_${crypto.randomBytes(12).toString('base64url')}`;
   const charge = split.charge;
-  const reservation = await services.state.transaction(async (tx) => {
+  const reservation = await auditedTransaction(services, async (tx, record) => {
     const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
-    await appendAudit(tx, now, [
+    await record([
       r.ok
         ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id } }
         : { ...base, outcome: 'refused', code: 'BUDGET_EXHAUSTED', epsilon: 0, delta: 0, details: { required: r.refusal.required, scope: r.refusal.scope } },
@@ -237,9 +232,9 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     result = await services.warehouse.read(compiled.sql, compiled.params);
   } catch (err: unknown) {
     const reached = !(err instanceof WarehouseError) || err.reached;
-    await services.state.transaction(async (tx) => {
+    await auditedTransaction(services, async (tx, record) => {
       if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
-      await appendAudit(tx, services.clock.now(), [
+      await record([
         {
           ...base,
           outcome: 'failed',
@@ -271,12 +266,12 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     releasedAt: now.toISOString(),
   };
   const after = services.clock.now();
-  await services.state.transaction(async (tx) => {
+  await auditedTransaction(services, async (tx, record) => {
     if (params.dataset.cacheTtl > 0) {
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.fingerprint, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
-    await appendAudit(tx, after, [{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: release.rows.length, details: { releaseId: id } }]);
+    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: release.rows.length, details: { releaseId: id } }]);
   });
   observe('answered', dataset);
   return {

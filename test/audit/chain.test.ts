@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { systemClock } from '../../src/clock.ts';
+import { auditedTransaction, recordAudit } from '../../src/audit/record.ts';
 import { expect } from 'chai';
 import pg from 'pg';
 import { canonicalJson } from '../../src/audit/canonical.ts';
@@ -126,6 +130,30 @@ describe('npx dpq audit verify', function () {
     const bad = run();
     expect(bad.status).to.equal(1);
     expect(JSON.parse(bad.out)).to.deep.include({ ok: false, firstBadSeq: 2 });
+    await store.close();
+  });
+});
+
+describe('audit checkpoints in the service log', function () {
+  this.timeout(60_000);
+
+  it('logs the head every 100 entries after commit, and verify checks against it', async () => {
+    const store = await freshStore();
+    const lines: { auditSeq?: number; auditHash?: string }[] = [];
+    const logger = winston.createLogger({
+      transports: [new winston.transports.Stream({ stream: new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(JSON.parse(chunk.toString()) as object), cb()) }) })],
+      format: winston.format.json(),
+    });
+    const deps = { state: store, clock: systemClock, logger };
+    for (let i = 0; i < 120; i++) await recordAudit(deps, [{ actor: 'a', action: 'query', dataset: 'clinic', outcome: 'answered' }]);
+    // A rolled-back append is never logged.
+    await auditedTransaction(deps, async (_tx, record) => {
+      await record(Array.from({ length: 80 }, () => ({ actor: 'b', action: 'query', dataset: 'clinic', outcome: 'answered' as const })));
+      throw new Error('abort');
+    }).catch(() => undefined);
+    const checkpoints = lines.filter((l) => l.auditSeq !== undefined);
+    expect(checkpoints.map((c) => c.auditSeq)).to.deep.equal([100]);
+    expect(await verifyAudit(store, { seq: 100, hash: checkpoints[0]!.auditHash! })).to.deep.include({ ok: true, entries: 120 });
     await store.close();
   });
 });
