@@ -20,38 +20,12 @@ import { DpqError, FIXED_MESSAGES } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
-import { compile, decodeResult } from '../sql/index.ts';
-import { WarehouseError, type ResultSet } from '../warehouse/adapter.ts';
+import { WarehouseError } from '../warehouse/adapter.ts';
 import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
-import { type ColumnAccuracy, type JsonValue, releaseResult } from './release.ts';
+import { executeRelease, type StoredRelease } from './execute.ts';
 import type { QueryBody } from './request.ts';
-
-/** What is stored in the replay cache and served again: the release itself. */
-export interface StoredRelease {
-  readonly id: string;
-  readonly dataset: string;
-  readonly columns: readonly string[];
-  readonly rows: readonly Readonly<Record<string, JsonValue>>[];
-  readonly accuracy: Readonly<Record<string, ColumnAccuracy>>;
-  readonly privacy: {
-    readonly epsilon: number;
-    readonly delta: number;
-    readonly mechanism: string;
-    readonly partitionSelection: 'none' | 'public' | 'private';
-    readonly split: readonly SplitShare[];
-  };
-  readonly releasedAt: string;
-}
-
-export interface SplitShare {
-  readonly column: string | null;
-  readonly measurement: string;
-  readonly epsilon: number;
-  readonly rho?: number;
-  readonly delta?: number;
-}
 
 export interface QueryResponse extends Omit<StoredRelease, 'privacy'> {
   readonly privacy: StoredRelease['privacy'] & { readonly cached: boolean; readonly released: { epsilon: number; delta: number } };
@@ -88,24 +62,6 @@ export function requestAccessPointer(dataset: string, required: { epsilon: numbe
   };
 }
 
-function splitShares(p: PreparedQuery, names: readonly string[]): SplitShare[] {
-  const byAggregate = new Map<number, string>();
-  p.plan.select.forEach((s, i) => {
-    if (s.ref.kind === 'aggregateRef' && !byAggregate.has(s.ref.aggregate)) byAggregate.set(s.ref.aggregate, names[i]!);
-  });
-  const shares: SplitShare[] = p.split.measurements.map((m) => ({
-    column: byAggregate.get(m.aggregate) ?? null,
-    measurement: m.part,
-    epsilon: m.epsilon,
-    ...(m.rho > 0 ? { rho: m.rho } : {}),
-  }));
-  if (p.split.partitionSelection !== undefined) {
-    shares.push({ column: null, measurement: 'partition_selection', ...p.split.partitionSelection });
-  }
-  return shares;
-}
-
-/** Refusals before any cost are audited with what is known of the query, and rethrown. */
 export async function auditRefusal(services: Services, ctx: RequestContext, body: QueryBody, err: DpqError, prepared?: PreparedQuery): Promise<void> {
   await recordAudit(services, [
     {
@@ -226,11 +182,11 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   services.telemetry.epsilonSpent.inc({ dataset }, charge.epsilon);
 
   // Spent from here on.
-  const compiled = compile(plan);
-  let result: ResultSet;
+  let stored: StoredRelease;
   try {
-    result = await services.warehouse.read(compiled.sql, compiled.params);
+    stored = await executeRelease(services, prepared, id, now);
   } catch (err: unknown) {
+    // Anything but a warehouse that was never reached leaves the cost spent.
     const reached = !(err instanceof WarehouseError) || err.reached;
     await auditedTransaction(services, async (tx, record) => {
       if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
@@ -246,32 +202,16 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       ]);
     });
     observe('failed', dataset);
+    if (!(err instanceof WarehouseError)) throw err;
     throw reached ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED) : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
   }
-
-  const release = releaseResult({ plan, split, groups: decodeResult(plan, compiled, result), rng: services.rng, confidence: params.confidence });
-  const stored: StoredRelease = {
-    id,
-    dataset,
-    columns: release.columns,
-    rows: release.rows,
-    accuracy: release.accuracy,
-    privacy: {
-      epsilon: charge.epsilon,
-      delta: charge.delta,
-      mechanism: params.mechanism,
-      partitionSelection: release.partitionSelection,
-      split: splitShares(prepared, release.columns),
-    },
-    releasedAt: now.toISOString(),
-  };
   const after = services.clock.now();
   await auditedTransaction(services, async (tx, record) => {
     if (params.dataset.cacheTtl > 0) {
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.fingerprint, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
-    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: release.rows.length, details: { releaseId: id } }]);
+    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id } }]);
   });
   observe('answered', dataset);
   return {
