@@ -4,9 +4,10 @@
  * app share it; several apps in one test process each get their own).
  */
 import client from 'prom-client';
+import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import { deriveMaskKeys, type MaskKeys } from './masking.ts';
-import { createNotifier, type Notifier } from './notify.ts';
+import { createNotifier, type Notification, type Notifier } from './notify.ts';
 
 export interface AccessMetrics {
   readonly events: client.Counter<'event'>;
@@ -21,6 +22,18 @@ export interface AccessContext {
   readonly notifier: Notifier;
   readonly keys: MaskKeys | undefined;
   readonly metrics: AccessMetrics;
+}
+
+/** Who acts, and the `x-request-id` of the HTTP request (for the audit log). */
+export interface Actor {
+  readonly principal: Principal;
+  readonly httpRequestId: string;
+}
+
+/** Count and send notifications (after the transaction that made them has committed). */
+export function announce(ctx: AccessContext, notifications: readonly Notification[]): void {
+  for (const n of notifications) ctx.metrics.events.inc({ event: n.event });
+  ctx.notifier.notify(notifications);
 }
 
 const contexts = new WeakMap<Services, AccessContext>();

@@ -5,8 +5,7 @@
  * unrevealed. Audited with counts and column names, never the tokens or their values.
  */
 import { appendAudit } from '../audit/log.ts';
-import type { AccessContext } from './context.ts';
-import type { Actor } from './lifecycle.ts';
+import type { AccessContext, Actor } from './context.ts';
 import { tokenDomain } from './masking.ts';
 import { activeGrantOf } from './raw-query.ts';
 import { lookupTokens, open } from './vault.ts';

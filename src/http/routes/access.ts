@@ -2,17 +2,10 @@
  * JIT access requests (api.md, JIT access): create, list, read, approve, deny, revoke, cancel.
  * Bodies are validated here (access/schemas.ts); the state machine is in access/lifecycle.ts.
  */
-import { accessContext } from '../../access/context.ts';
-import {
-  approveRequest,
-  cancelRequest,
-  createRequest,
-  denyRequest,
-  listVisible,
-  readRequest,
-  revokeRequest,
-  type Actor,
-} from '../../access/lifecycle.ts';
+import { type Actor, accessContext } from '../../access/context.ts';
+import { createRequest } from '../../access/create.ts';
+import { approveRequest, cancelRequest, denyRequest, revokeRequest } from '../../access/lifecycle.ts';
+import { listVisible, readRequest } from '../../access/read.ts';
 import { approveBody, cancelBody, createBody, denyBody, idParams, listQuery, revokeBody } from '../../access/schemas.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';

@@ -1,0 +1,46 @@
+/** Reading requests: one by id, or the list a principal may see (api.md, JIT access). */
+import { notFound } from '../errors.ts';
+import { may, type Principal } from '../policy/authorize.ts';
+import type { AccessContext } from './context.ts';
+import { settleExpired } from './expiry.ts';
+import { type AccessRequest, type Approval, effectiveStatus, requestView } from './model.ts';
+import { approvalsOf, getRequest, listRequests } from './repository.ts';
+import { approverScopes, mayView } from './routing.ts';
+import type { ListQuery } from './schemas.ts';
+
+export function view(ctx: AccessContext, r: AccessRequest, approvals: readonly Approval[]): Record<string, unknown> {
+  return requestView(r, approvals, ctx.services.clock.now(), ctx.services.policy.access.raw);
+}
+
+export async function viewOf(ctx: AccessContext, r: AccessRequest): Promise<Record<string, unknown>> {
+  const approvals = await approvalsOf(ctx.services.state, [r.id]);
+  return view(ctx, r, approvals.get(r.id) ?? []);
+}
+
+/** `GET /v1/access-requests/:id` — 404 for a request the caller may not see. */
+export async function readRequest(ctx: AccessContext, principal: Principal, id: string): Promise<Record<string, unknown>> {
+  await settleExpired(ctx);
+  const r = await getRequest(ctx.services.state, id);
+  if (r === undefined || !mayView(ctx.services.policy, principal, r)) throw notFound(`no access request ${id}`);
+  return viewOf(ctx, r);
+}
+
+/** `GET /v1/access-requests` — the caller's own requests and those it may approve (everything for admins and auditors). */
+export async function listVisible(ctx: AccessContext, principal: Principal, q: ListQuery): Promise<Record<string, unknown>[]> {
+  await settleExpired(ctx);
+  const { policy, clock, state } = ctx.services;
+  const now = clock.now();
+  const seesAll = may(policy, principal, 'admin') || may(policy, principal, 'audit');
+  const rows = await listRequests(state, {
+    status: q.status,
+    kind: q.kind,
+    dataset: q.dataset,
+    requester: q.mine ? principal.name : undefined,
+    overdueAt: q.overdue ? now : undefined,
+    visibleTo: seesAll ? undefined : { name: principal.name, approverScopes: approverScopes(policy, principal) },
+    limit: q.limit,
+  });
+  const visible = rows.filter((r) => mayView(policy, principal, r) && (q.status === undefined || effectiveStatus(r, now) === q.status));
+  const approvals = await approvalsOf(state, visible.map((r) => r.id));
+  return visible.map((r) => view(ctx, r, approvals.get(r.id) ?? []));
+}
