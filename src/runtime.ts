@@ -13,6 +13,7 @@ import { createRandomSource } from './dp/index.ts';
 import { createAuthenticator } from './http/auth.ts';
 import { createTelemetry } from './http/prometheus.ts';
 import { createLogger, type Logger } from './log.ts';
+import { validateMetrics } from './metrics/validate.ts';
 import { loadPolicy } from './policy/load.ts';
 import type { Policy } from './policy/schema.ts';
 import type { Services } from './services.ts';
@@ -77,7 +78,9 @@ async function setupPgReader(url: string, policy: Policy, logger: Logger): Promi
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const policy = options.policy ?? loadPolicy(config.policyDir, config.env).policy;
+  const loaded = options.policy === undefined ? loadPolicy(config.policyDir, config.env) : undefined;
+  const policy = options.policy ?? loaded!.policy;
+  await validateMetrics(policy, loaded?.origins);
   const tokenKey = resolveTokenKey(config, policy);
   const closers: (() => Promise<void>)[] = [];
   let warehouse: Warehouse;

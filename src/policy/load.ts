@@ -29,6 +29,8 @@ export interface LoadedPolicy {
   readonly policy: Policy;
   readonly warnings: readonly PolicyProblem[];
   readonly files: readonly string[];
+  /** The file that defined each `section.key` (for problems found after loading). */
+  readonly origins: Readonly<Record<string, string>>;
 }
 
 export function formatProblem(p: PolicyProblem): string {
@@ -150,6 +152,7 @@ export function loadPolicy(dir: string, env: Readonly<Record<string, string | un
     policy: deepFreeze(parsed.data),
     warnings: Object.freeze(checked.warnings.map(located)),
     files: Object.freeze(files.map(rel)),
+    origins: Object.freeze(Object.fromEntries(origin)),
   });
 }
 

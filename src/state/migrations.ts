@@ -128,4 +128,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'noisy metrics: releases and refresh leases',
+    sql: `
+      CREATE TABLE dpq.metric_releases (
+        metric          text NOT NULL,
+        seq             integer NOT NULL,
+        id              text NOT NULL UNIQUE,
+        released_at     timestamptz NOT NULL,
+        next_release_at timestamptz NOT NULL,
+        body            text NOT NULL,            -- the release, served byte-identical until the next one
+        PRIMARY KEY (metric, seq)
+      );
+      CREATE TABLE dpq.metric_state (
+        metric          text PRIMARY KEY,
+        lease_until     timestamptz,              -- a replica is computing the next release until then
+        lease_id        text,
+        exhausted_for   text                      -- the budget limit (JSON) found spent; null while it lasts
+      );
+    `,
+  },
 ];
