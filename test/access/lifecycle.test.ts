@@ -8,6 +8,7 @@ import {
   createRequest,
   expectCall,
   grant,
+  type Json,
   JUSTIFICATION,
   rawBody,
   rawQuery,
@@ -132,6 +133,27 @@ describe('JIT access: request lifecycle (pg)', function () {
     // With no columns (COUNT(*) only) the raw body works too.
     const empty = await createRequest(svc, 'sam', { ...raw, columns: [] });
     await expectCall(svc, 'POST', `/v1/access-requests/${empty.id}/cancel`, 'sam', {}, 200);
+  });
+
+  it('turns a real BUDGET_EXHAUSTED refusal into working requests, and the top-up lets the query run again', async () => {
+    const sql = 'SELECT region, COUNT(*) AS visits FROM visits GROUP BY region';
+    let refusal: Json | undefined;
+    // A different confidence each time: no replay-cache hit, every query is charged.
+    for (let i = 0; i < 10 && refusal === undefined; i++) {
+      const r = await call(svc, 'POST', '/v1/queries', 'sam', { sql, epsilon: 2, delta: 0, mechanism: 'laplace', confidence: 0.9 + i / 1000 });
+      if (r.status === 403) refusal = r.body;
+      else expect(r.status).to.equal(200);
+    }
+    expect(refusal?.error.code).to.equal('BUDGET_EXHAUSTED');
+    const pointer = refusal!.error.details.requestAccess;
+    const budget = await createRequest(svc, 'sam', pointer.budget);
+    expect(budget).to.include({ kind: 'budget', status: 'pending' });
+    const raw = await createRequest(svc, 'sam', pointer.raw);
+    expect(raw.kind).to.equal('raw');
+    await approve(svc, budget.id, 'bob');
+    const again = await call(svc, 'POST', '/v1/queries', 'sam', { sql, epsilon: pointer.budget.epsilon, delta: 0, confidence: 0.5 });
+    expect(again.status).to.equal(200);
+    await expectCall(svc, 'POST', `/v1/access-requests/${raw.id}/cancel`, 'sam', {}, 200);
   });
 
   it('refuses self-approval for an admin who is also an approver', async () => {
