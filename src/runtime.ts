@@ -41,10 +41,13 @@ function resolveTokenKey(config: Config, policy: Policy): Buffer | undefined {
     }
     return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
   }
-  const tokenizes = Object.values(policy.datasets).some((d) =>
-    Object.values(d.tables).some((t) => Object.values(t.columns).some((c) => c.mask === 'tokenize' || c.mask === 'hash')),
-  );
-  if (tokenizes) throw new ConfigError('DPQ_TOKEN_KEY: required when a policy tokenizes or hashes a column (32 bytes, hex or base64)');
+  // Raw grants tokenize id columns they do not cover, so any access rule needs the key too.
+  const tokenizes =
+    policy.access.rules.length > 0 ||
+    Object.values(policy.datasets).some((d) =>
+      Object.values(d.tables).some((t) => Object.values(t.columns).some((c) => c.mask === 'tokenize' || c.mask === 'hash')),
+    );
+  if (tokenizes) throw new ConfigError('DPQ_TOKEN_KEY: required when a policy tokenizes or hashes values or grants raw access (32 bytes, hex or base64)');
   return undefined;
 }
 

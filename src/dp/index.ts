@@ -39,18 +39,7 @@ export {
   classicalGaussianSigma,
 } from './conversion.ts';
 export { type Grid, grid, INTEGER_GRID, toGridUnits, fromGridUnits, maxAbsGridUnits } from './grid.ts';
-export {
-  type Sensitivity,
-  type ContributionBounds,
-  type BoundedColumn,
-  integerSensitivity,
-  countSensitivity,
-  countDistinctSensitivity,
-  sumSensitivity,
-  sumOfSquaresSensitivity,
-  quantileUtilitySensitivity,
-  partitionSelectionSensitivity,
-} from './sensitivity.ts';
+export { type Sensitivity, integerSensitivity } from './sensitivity.ts';
 export {
   type NoiseSpec,
   type LaplaceNoise,

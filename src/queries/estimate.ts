@@ -2,17 +2,17 @@
  * `POST /v1/queries/estimate`: what a query would cost and how accurate it would be, without
  * charging or reading data. Either from ε (the request's or the default), or — with
  * `accuracy: {column, halfWidth}` — the smallest ε whose noise on that column has at most that
- * half-width at `confidence`, found by bisection on the same split and calibration the query uses.
+ * half-width at `confidence`, found on the same split and calibration the query uses.
  */
-import { calibrateNoise, grid, INTEGER_GRID, noiseAccuracy } from '../dp/index.ts';
+import { calibrateNoise, epsilonForQueryHalfWidth, noiseAccuracy } from '../dp/index.ts';
 import { readStatus, type BudgetStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import type { AggregateNode } from '../sql/plan.ts';
-import { type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
-import { type ColumnAccuracy, outputNames } from './release.ts';
+import { budgetRequestFor, type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
+import { type ColumnAccuracy, gridOf, outputNames } from './release.ts';
 import { resolveParams } from './params.ts';
 import type { EstimateBody } from './request.ts';
 import { budgetLimits } from './run.ts';
@@ -38,8 +38,7 @@ function columnAccuracy(p: PreparedQuery, a: AggregateNode, epsilon: number): Co
   const index = a.measurements[0]!;
   const share = split.measurements[index]!;
   if (share.mechanism === 'exponential') return { stddev: null, ci: null, confidence, note: 'no closed-form interval for this aggregate' };
-  const g = a.fn === 'sum' && a.bounds !== undefined ? grid(Number(a.bounds.granularity)) : INTEGER_GRID;
-  const acc = noiseAccuracy(calibrateNoise(p.plan.measurements[index]!.sensitivity, share), confidence, g);
+  const acc = noiseAccuracy(calibrateNoise(p.plan.measurements[index]!.sensitivity, share), confidence, gridOf(a));
   return { stddev: acc.stddev, ci: acc.ci, confidence };
 }
 
@@ -52,7 +51,7 @@ function accuracies(p: PreparedQuery, epsilon: number): Record<string, ColumnAcc
   return out;
 }
 
-/** The smallest ε (in micro-units, rounded up) whose half-width on `column` is ≤ `halfWidth`. */
+/** The smallest ε whose noise on `column` has a half-width ≤ `halfWidth` (dp/estimate.ts searches the real split). */
 function epsilonForAccuracy(p: PreparedQuery, column: string, halfWidth: number): number {
   const names = outputNames(p.plan);
   const i = names.indexOf(column);
@@ -64,23 +63,14 @@ function epsilonForAccuracy(p: PreparedQuery, column: string, halfWidth: number)
   if (a.fn !== 'count' && a.fn !== 'count_distinct_units' && a.fn !== 'sum') {
     throw invalidRequest('an accuracy target works for COUNT and SUM columns', { field: 'accuracy.column' });
   }
-  const half = (epsilon: number): number => {
-    const acc = columnAccuracy(p, a, epsilon);
-    return acc.ci === null ? Infinity : acc.ci[1];
-  };
-  let lo = 1e-6;
-  let hi = 1;
-  while (half(hi) > halfWidth) {
-    hi *= 2;
-    if (hi > 1e6) throw invalidRequest('no ε reaches that accuracy', { field: 'accuracy.halfWidth' });
-  }
-  if (half(lo) <= halfWidth) return lo;
-  for (let k = 0; k < 60 && hi - lo > 1e-7; k++) {
-    const mid = (lo + hi) / 2;
-    if (half(mid) <= halfWidth) hi = mid;
-    else lo = mid;
-  }
-  return Math.ceil(hi * 1e6) / 1e6;
+  return epsilonForQueryHalfWidth({
+    request: budgetRequestFor(p.params, p.plan),
+    aggregate: a.index,
+    sensitivity: p.plan.measurements[a.measurements[0]!]!.sensitivity,
+    grid: gridOf(a),
+    halfWidth,
+    confidence: p.params.confidence,
+  });
 }
 
 export async function estimateQuery(services: Services, principal: Principal, body: EstimateBody): Promise<EstimateResponse> {

@@ -3,7 +3,7 @@
  * fingerprints. Pure with respect to data — the only warehouse read is the catalog lookup of
  * keyed tables (once per dataset per process), which touches no dataset row.
  */
-import { type AggregateKind, type BudgetSplit, splitBudget } from '../dp/index.ts';
+import { type AggregateKind, type BudgetRequest, type BudgetSplit, splitBudget } from '../dp/index.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { findKeyedTables, fingerprint, planQuery, redact } from '../sql/index.ts';
@@ -48,15 +48,19 @@ function keyedTables(services: Services, name: string, dataset: Dataset): Promis
   return found;
 }
 
-/** The split of a plan's cost, from the request and the plan only. */
-export function splitFor(params: Pick<QueryParams, 'epsilon' | 'delta' | 'mechanism'>, plan: QueryPlan): BudgetSplit {
-  return splitBudget({
+/** What the budget split needs to know of a query, but its ε. */
+export function budgetRequestFor(params: Pick<QueryParams, 'delta' | 'mechanism'>, plan: QueryPlan): Omit<BudgetRequest, 'epsilon'> {
+  return {
     mechanism: params.mechanism,
-    epsilon: params.epsilon,
     delta: params.delta,
     aggregates: plan.aggregates.map((a) => KIND[a.fn]),
     partitionSelection: plan.partitions.kind === 'private',
-  });
+  };
+}
+
+/** The split of a plan's cost, from the request and the plan only. */
+export function splitFor(params: Pick<QueryParams, 'epsilon' | 'delta' | 'mechanism'>, plan: QueryPlan): BudgetSplit {
+  return splitBudget({ ...budgetRequestFor(params, plan), epsilon: params.epsilon });
 }
 
 /** Parse, validate and plan `sql` under already resolved parameters, and cost it. */

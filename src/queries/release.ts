@@ -69,7 +69,8 @@ interface Calibrated {
   readonly epsilon: number;
 }
 
-function gridOf(a: AggregateNode): Grid {
+/** The grid an aggregate's values live on: its column's granularity, or integers for counts. */
+export function gridOf(a: AggregateNode): Grid {
   return a.bounds === undefined ? INTEGER_GRID : grid(Number(a.bounds.granularity));
 }
 

@@ -4,14 +4,7 @@ import { fromGridUnits, grid, maxAbsGridUnits, toGridUnits } from '../../src/dp/
 import { laplaceNoise } from '../../src/dp/calibrate.ts';
 import { releaseReal } from '../../src/dp/mechanisms.ts';
 import { insecureSeededRandomSource } from '../../src/dp/random.ts';
-import {
-  countDistinctSensitivity,
-  countSensitivity,
-  partitionSelectionSensitivity,
-  quantileUtilitySensitivity,
-  sumOfSquaresSensitivity,
-  sumSensitivity,
-} from '../../src/dp/sensitivity.ts';
+import { integerSensitivity } from '../../src/dp/sensitivity.ts';
 
 describe('granularity grid', () => {
   it('maps values to grid units exactly and back to the nearest double of the grid point', () => {
@@ -44,39 +37,9 @@ describe('granularity grid', () => {
 
   it('releases a clamped real value on its grid', () => {
     const g = grid(0.01);
-    const noise = laplaceNoise(sumSensitivity({ maxRowsPerUnit: 1 }, { bounds: [0, 10], grid: g }), 1);
+    const noise = laplaceNoise(integerSensitivity(maxAbsGridUnits([0, 10], g)), 1);
     const x = releaseReal(1e9, g, noise, insecureSeededRandomSource('clamp'), [0, 10]);
     expect(x).to.be.below(100); // clamped to 10 before noise (scale 10.00)
     expect(fromGridUnits(toGridUnits(x, g), g)).to.equal(x);
-  });
-});
-
-describe('sensitivities', () => {
-  const visits = { maxRowsPerUnit: 20, maxGroupsPerUnit: 4 };
-  const cost = { bounds: [0, 5000] as const, grid: grid(0.01) };
-
-  it('bounds COUNT by the rows one person may contribute', () => {
-    expect(countSensitivity(visits)).to.deep.equal({ l1: 20n, l2Squared: 400n });
-  });
-
-  it('bounds COUNT(DISTINCT unit) by the groups one person may touch', () => {
-    expect(countDistinctSensitivity(visits)).to.deep.equal({ l1: 4n, l2Squared: 4n });
-    expect(countDistinctSensitivity({ maxRowsPerUnit: 2, maxGroupsPerUnit: 5 })).to.deep.equal({ l1: 2n, l2Squared: 2n });
-    expect(countDistinctSensitivity({ maxRowsPerUnit: 3 })).to.deep.equal({ l1: 3n, l2Squared: 3n });
-  });
-
-  it('bounds SUM by rows × the largest grid value, in grid units', () => {
-    expect(sumSensitivity(visits, cost)).to.deep.equal({ l1: 10_000_000n, l2Squared: 10n ** 14n });
-    expect(sumOfSquaresSensitivity({ maxRowsPerUnit: 2 }, { bounds: [-3, 2], grid: grid(1) })).to.deep.equal({ l1: 18n, l2Squared: 324n });
-  });
-
-  it('bounds the quantile utility and partition selection', () => {
-    expect(quantileUtilitySensitivity(visits)).to.equal(20n);
-    expect(partitionSelectionSensitivity(visits)).to.equal(4n);
-  });
-
-  it('refuses contribution bounds below one', () => {
-    expect(() => countSensitivity({ maxRowsPerUnit: 0 })).to.throw(DpParameterError);
-    expect(() => countDistinctSensitivity({ maxRowsPerUnit: 1, maxGroupsPerUnit: 1.5 })).to.throw(DpParameterError);
   });
 });

@@ -6,11 +6,11 @@ import { splitBudget } from '../../src/dp/budget-split.ts';
 import { calibrateNoise, gaussianNoise, laplaceNoise } from '../../src/dp/calibrate.ts';
 import { DpParameterError } from '../../src/dp/checks.ts';
 import { classicalGaussianSigma, epsilonToZcdp, zcdpToEpsilon } from '../../src/dp/conversion.ts';
-import { fromGridUnits, grid, toGridUnits } from '../../src/dp/grid.ts';
+import { fromGridUnits, grid, maxAbsGridUnits, toGridUnits } from '../../src/dp/grid.ts';
 import { releaseInteger, releaseReal } from '../../src/dp/mechanisms.ts';
 import { partitionThreshold } from '../../src/dp/partition-selection.ts';
 import { insecureSeededRandomSource } from '../../src/dp/random.ts';
-import { integerSensitivity, sumSensitivity } from '../../src/dp/sensitivity.ts';
+import { integerSensitivity } from '../../src/dp/sensitivity.ts';
 
 const rng = insecureSeededRandomSource('properties');
 const epsilon = fc.double({ min: 0.001, max: 20, noNaN: true });
@@ -39,7 +39,7 @@ describe('dp properties', () => {
       fc.property(granularity, fc.double({ min: -1e6, max: 1e6, noNaN: true }), epsilon, mechanism, (g0, value, eps, mech) => {
         const g = grid(g0);
         const bounds = [-1e6, 1e6] as const;
-        const s = sumSensitivity({ maxRowsPerUnit: 3 }, { bounds, grid: g });
+        const s = integerSensitivity(3n * maxAbsGridUnits(bounds, g));
         const noise = mech === 'laplace' ? laplaceNoise(s, eps) : gaussianNoise(s, eps);
         const out = releaseReal(value, g, noise, rng, bounds);
         return Number.isFinite(out) && fromGridUnits(toGridUnits(out, g), g) === out;

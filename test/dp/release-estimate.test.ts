@@ -7,14 +7,14 @@ import { epsilonForQueryHalfWidth } from '../../src/dp/estimate.ts';
 import { fromGridUnits, grid, toGridUnits } from '../../src/dp/grid.ts';
 import { insecureSeededRandomSource } from '../../src/dp/random.ts';
 import { measure } from '../../src/dp/release.ts';
-import { countSensitivity, sumSensitivity } from '../../src/dp/sensitivity.ts';
+import { integerSensitivity } from '../../src/dp/sensitivity.ts';
 
 describe('measure and estimate', () => {
   it('releases a noisy count with the accuracy of the noise actually used', () => {
     const split = splitBudget({ mechanism: 'laplace', epsilon: 0.5, delta: 0, aggregates: ['count'], partitionSelection: false });
     const share = split.measurements[0]!;
     if (share.mechanism === 'exponential') throw new Error('unexpected');
-    const r = measure({ value: 10_431n, sensitivity: countSensitivity({ maxRowsPerUnit: 1 }), share, confidence: 0.95 }, insecureSeededRandomSource('m'));
+    const r = measure({ value: 10_431n, sensitivity: integerSensitivity(1n), share, confidence: 0.95 }, insecureSeededRandomSource('m'));
     expect(r.value).to.equal(Number(r.units));
     expect(r.accuracy).to.deep.equal(noiseAccuracy(r.noise, 0.95));
     expect(Math.abs(r.value - 10_431)).to.be.below(100);
@@ -25,7 +25,7 @@ describe('measure and estimate', () => {
     const split = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-7, aggregates: ['sum'], partitionSelection: false });
     const share = split.measurements[0]!;
     if (share.mechanism === 'exponential') throw new Error('unexpected');
-    const sensitivity = sumSensitivity({ maxRowsPerUnit: 20 }, { bounds: [0, 5000], grid: g });
+    const sensitivity = integerSensitivity(20n * 500_000n) // 20 rows of at most 5000.00;
     const r = measure({ value: 123_456_789n, sensitivity, share, grid: g, confidence: 0.9 }, insecureSeededRandomSource('g'));
     expect(fromGridUnits(toGridUnits(r.value, g), g)).to.equal(r.value);
     expect(r.noise.mechanism).to.equal('gaussian');
@@ -34,7 +34,7 @@ describe('measure and estimate', () => {
 
   it('finds the smallest query ε giving a column the requested half-width (Laplace, with a share)', () => {
     const request = { mechanism: 'laplace' as const, delta: 0, aggregates: ['count', 'avg'] as const, partitionSelection: false };
-    const sensitivity = countSensitivity({ maxRowsPerUnit: 1 });
+    const sensitivity = integerSensitivity(1n);
     const eps = epsilonForQueryHalfWidth({ request: { ...request, aggregates: [...request.aggregates] }, aggregate: 0, sensitivity, halfWidth: 5.55, confidence: 0.95 });
     const at = (e: number): number => {
       const m = splitBudget({ ...request, aggregates: [...request.aggregates], epsilon: e }).measurements[0]!;
@@ -49,7 +49,7 @@ describe('measure and estimate', () => {
 
   it('answers for Gaussian queries and the sum part of an AVG', () => {
     const g = grid(0.01);
-    const sensitivity = sumSensitivity({ maxRowsPerUnit: 20 }, { bounds: [0, 5000], grid: g });
+    const sensitivity = integerSensitivity(20n * 500_000n) // 20 rows of at most 5000.00;
     const eps = epsilonForQueryHalfWidth({
       request: { mechanism: 'gaussian', delta: 1e-7, aggregates: ['avg'], partitionSelection: true },
       aggregate: 0,
@@ -65,7 +65,7 @@ describe('measure and estimate', () => {
   });
 
   it('refuses quantiles and unreachable targets', () => {
-    const sensitivity = countSensitivity({ maxRowsPerUnit: 1 });
+    const sensitivity = integerSensitivity(1n);
     const request = { mechanism: 'laplace' as const, delta: 0, aggregates: ['quantile' as const], partitionSelection: false };
     expect(() => epsilonForQueryHalfWidth({ request, aggregate: 0, sensitivity, halfWidth: 5, confidence: 0.95 })).to.throw(DpParameterError);
     expect(() =>
