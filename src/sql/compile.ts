@@ -7,9 +7,9 @@
  *    domains — a key inside the domain (rows outside it never count, not even towards a person's
  *    bounds). Projects the unit `u`, the keys `k0…`, and the raw inputs `r0…` the aggregates need.
  * 2. `bounded` (skipped when every table is keyed by its unit): contribution bounding. Each
- *    person's rows are sorted by a hash of (their keys, seeded by their unit), then by a hash of
- *    (their values, seeded by their unit) — a deterministic per-person pseudo-random order that
- *    depends only on that person's rows (never `random()`) — and a person keeps the rows of their
+ *    person's rows are sorted by a hash of their keys, then by a hash of their raw inputs, both
+ *    seeded by the hash of the person (`hashChain`) — a deterministic per-person pseudo-random
+ *    order that depends only on that person's rows (never `random()`) — and a person keeps the rows of their
  *    first `maxGroupsPerUnit` keys (`dense_rank`) up to `maxRowsPerUnit` rows (`row_number`).
  *    `first` marks a person's first row in each group, so distinct units per group are a plain
  *    filtered count. One sort and one WindowAgg: the window's order (hash, keys) is a prefix of the
@@ -102,6 +102,35 @@ function keySql(e: KeyExpression, params: Params): string {
   }
 }
 
+/**
+ * The deterministic per-person order of bounding: a chain of seeded 64-bit hashes. The seed is the
+ * hash of the person (`u::text`, whatever the unit's type); each element is hashed with the
+ * previous hash as its seed, by the cheapest hash function that is safe for its type — no cast
+ * below can fail on any value. NULL hashes like a zero value; ties are broken by the values
+ * themselves in the ORDER BY, so the order stays total.
+ */
+export function hashChain(seed: string, elements: readonly { sql: string; kind: HashKind }[]): string {
+  let h = seed;
+  for (const e of elements) {
+    h =
+      e.kind === 'int8' ? `hashint8extended(COALESCE(${e.sql}, 0), ${h})`
+      : e.kind === 'text' ? `hashtextextended(COALESCE(${e.sql}::text, ''), ${h})`
+      : e.kind === 'numeric' ? `hash_numeric_extended(COALESCE(${e.sql}::numeric, 0), ${h})`
+      : e.kind === 'bool' ? `hashint4extended(COALESCE(${e.sql}::int4, 0), ${h})`
+      : `hash_record_extended(ROW(${e.sql}), ${h})`;
+  }
+  return h;
+}
+
+export type HashKind = 'int8' | 'text' | 'numeric' | 'bool' | 'record';
+
+/** The hash function of a group key's values. */
+export function keyHashKind(k: GroupKeyNode): HashKind {
+  return k.type === 'integer' ? 'int8' : k.type === 'text' ? 'text' : k.type === 'numeric' ? 'numeric' : 'record';
+}
+
+export const unitHash = (unit: string): string => `hashtextextended(${unit}::text, 0)`;
+
 function filterSql(f: FilterNode, params: Params): string {
   switch (f.kind) {
     case 'compare':
@@ -181,6 +210,8 @@ export function compile(plan: QueryPlan): CompiledQuery {
 
   // Counting rows and units does not depend on which of a person's rows in a key are kept, only on
   // how many: such queries bound per (person, key) pair after a hash aggregate, without sorting rows.
+  // `first` (a person's first kept row in a group) is only needed to count distinct units.
+  const needFirst = plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units');
   const countOnly =
     plan.bounding.needed && plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units'));
 
@@ -275,6 +306,9 @@ export function compile(plan: QueryPlan): CompiledQuery {
   const carried = [...keyNames, ...rawNames];
   const gridSelect = grid.map((x) => `${x.sql()} AS ${ident(x.name)}`);
   // `rows` keeps the keys, the COUNT(col) flags and the grid values; raw values end here.
+  // PostgreSQL would inline `rows` into `agg` and evaluate a grid value once per aggregate using it
+  // (SUM, AVG's sum and count, …); OFFSET 0 keeps `rows` a subquery, so each is computed once per row.
+  const fence = grid.length > 0 ? '\n  OFFSET 0' : '';
   const rowsSelect = [...keyNames, ...rawList.filter((r) => r.flag).map((r) => ident(r.name)), ...gridSelect];
   if (countOnly) {
     // The same rule as below on (person, key) pairs: keys in the person's hash order, the first k
@@ -286,7 +320,7 @@ export function compile(plan: QueryPlan): CompiledQuery {
     const m = params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8');
     if (grouped) {
       const w = ident('w');
-      const hk = `hash_record_extended(ROW(${keyNames.join(', ')}), hash_record_extended(ROW(${u}), 0))`;
+      const hk = hashChain(unitHash(u), keys.map((k, i) => ({ sql: keyNames[i]!, kind: keyHashKind(k) })));
       ctes.push(
         `${ident('bounded')} AS (\n  SELECT ${[...keyNames, `LEAST(${c}, ${m} - (sum(${c}) OVER ${w} - ${c})) AS ${n}`, `row_number() OVER ${w} AS ${ident('kr')}`].join(',\n         ')}\n` +
           `  FROM ${ident('pairs')}\n  WINDOW ${w} AS (PARTITION BY ${u} ORDER BY ${[hk, ...keyNames].join(', ')} ROWS UNBOUNDED PRECEDING)\n)`,
@@ -297,15 +331,15 @@ export function compile(plan: QueryPlan): CompiledQuery {
       ctes.push(`${ident('rows')} AS (\n  SELECT LEAST(${c}, ${m}) AS ${n}, true AS ${ident('first')}\n  FROM ${ident('pairs')}\n)`);
     }
   } else if (plan.bounding.needed) {
-    const seed = `hash_record_extended(ROW(${ident('u')}), 0)`;
+    const seed = unitHash(ident('u'));
     const hashes: string[] = [];
     const order: string[] = [ident('u')];
     if (grouped) {
-      hashes.push(`hash_record_extended(ROW(${keyNames.join(', ')}), ${seed}) AS ${ident('hk')}`);
+      hashes.push(`${hashChain(seed, keys.map((k, i) => ({ sql: keyNames[i]!, kind: keyHashKind(k) })))} AS ${ident('hk')}`);
       order.push(ident('hk'), ...keyNames);
     }
     if (rawNames.length > 0) {
-      hashes.push(`hash_record_extended(ROW(${rawNames.join(', ')}), ${seed}) AS ${ident('hr')}`);
+      hashes.push(`${hashChain(seed, rawList.map((r) => ({ sql: ident(r.name), kind: r.flag ? ('bool' as const) : ('numeric' as const) })))} AS ${ident('hr')}`);
       order.push(ident('hr'), ...rawNames);
     }
     const windowOrder = grouped ? ` ORDER BY ${[ident('hk'), ...keyNames].join(', ')}` : '';
@@ -313,7 +347,7 @@ export function compile(plan: QueryPlan): CompiledQuery {
     const ranks = [
       ...(grouped ? [`dense_rank() OVER ${w} AS ${ident('kr')}`] : []),
       `row_number() OVER ${w} AS ${ident('rn')}`,
-      grouped ? `(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}` : `(row_number() OVER ${w} = 1) AS ${ident('first')}`,
+      ...(!needFirst ? [] : grouped ? [`(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
     ];
     const inner = [ident('u'), ...carried, ...hashes];
     ctes.push(
@@ -323,9 +357,9 @@ export function compile(plan: QueryPlan): CompiledQuery {
     );
     const keep = grouped ? [`${ident('kr')} <= ${params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8')}`] : [];
     keep.push(`${ident('rn')} <= ${params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8')}`);
-    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, ident('first')].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}\n)`);
+    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, ...(needFirst ? [ident('first')] : [])].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}${fence}\n)`);
   } else {
-    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}\n)`);
+    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}${fence}\n)`);
   }
 
   // --- agg (+ histograms) ---

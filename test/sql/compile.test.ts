@@ -56,19 +56,18 @@ FROM "agg"`);
   SELECT "k0",
          "r0",
          dense_rank() OVER "w" AS "kr",
-         row_number() OVER "w" AS "rn",
-         (rank() OVER "w" = row_number() OVER "w") AS "first"
-  FROM (SELECT "u", "k0", "r0", hash_record_extended(ROW("k0"), hash_record_extended(ROW("u"), 0)) AS "hk", hash_record_extended(ROW("r0"), hash_record_extended(ROW("u"), 0)) AS "hr"
+         row_number() OVER "w" AS "rn"
+  FROM (SELECT "u", "k0", "r0", hashtextextended(COALESCE("k0"::text, ''), hashtextextended("u"::text, 0)) AS "hk", hash_numeric_extended(COALESCE("r0"::numeric, 0), hashtextextended("u"::text, 0)) AS "hr"
         FROM "src"
         ORDER BY "u", "hk", "k0", "hr", "r0") AS "h"
   WINDOW "w" AS (PARTITION BY "u" ORDER BY "hk", "k0")
 ),
 "rows" AS (
   SELECT "k0",
-         CASE WHEN "r0" IS NULL OR "r0" = 'NaN'::numeric THEN NULL ELSE round(LEAST(GREATEST("r0", $6::numeric), $7::numeric) * $8::numeric)::int8 END AS "x0",
-         "first"
+         CASE WHEN "r0" IS NULL OR "r0" = 'NaN'::numeric THEN NULL ELSE round(LEAST(GREATEST("r0", $6::numeric), $7::numeric) * $8::numeric)::int8 END AS "x0"
   FROM "bounded"
   WHERE "kr" <= $9::int8 AND "rn" <= $10::int8
+  OFFSET 0
 ),
 "agg" AS (
   SELECT "k0",
@@ -97,6 +96,7 @@ ORDER BY "d0"."o"`);
          CASE WHEN "r0" IS NULL THEN NULL ELSE LEAST(GREATEST("r0", $5::int8), $6::int8)::int8 END AS "x0",
          true AS "first"
   FROM "src"
+  OFFSET 0
 )`);
     expect(c.params).to.deep.equal(['1950', 'F', 'M', 'X', '1900', '2026', '1963']);
   });

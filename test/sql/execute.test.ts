@@ -30,23 +30,26 @@ const CASES: readonly Case[] = [
   {
     name: 'COUNT, SUM and AVG by a public key (NULL and out-of-domain keys dropped)',
     sql: 'SELECT region, COUNT(*) AS n, SUM(cost), AVG(cost) FROM visits GROUP BY region',
-    ref: visits({ keys: ['visits.region'], raw: ['visits.cost'] }),
+    ref: visits({ keys: [['visits.region', 'text']], raw: [['visits.cost', 'numeric']] }),
   },
   {
     name: 'COUNT(col), COUNT(DISTINCT unit), VARIANCE and STDDEV_POP without GROUP BY',
     sql: 'SELECT COUNT(*), COUNT(diagnosis), COUNT(DISTINCT patient_id), VARIANCE(cost), STDDEV_POP(cost) FROM visits',
-    ref: visits({ raw: ['(visits.diagnosis IS NOT NULL)', 'visits.cost'] }),
+    ref: visits({ raw: [['(visits.diagnosis IS NOT NULL)', 'bool'], ['visits.cost', 'numeric']] }),
   },
   {
     name: 'a private key with a filter and a median',
     sql: "SELECT diagnosis, COUNT(*), MEDIAN(cost) FROM visits WHERE cost > 100 AND region <> 'west' GROUP BY diagnosis",
-    ref: visits({ where: "visits.cost > 100 AND visits.region <> 'west'", keys: ['visits.diagnosis'], raw: ['visits.cost'] }),
+    ref: visits({ where: "visits.cost > 100 AND visits.region <> 'west'", keys: [['visits.diagnosis', 'text']], raw: [['visits.cost', 'numeric']] }),
   },
   {
     name: 'date_trunc and extract keys with domains derived from the bounds',
     sql: "SELECT date_trunc('year', visited_on) AS y, extract(month FROM visited_on) AS m, COUNT(*) FROM visits GROUP BY 1, 2",
     ref: visits({
-      keys: ["date_trunc('year', visits.visited_on::timestamp)::date", 'CASE WHEN isfinite(visits.visited_on) THEN extract(month FROM visits.visited_on)::int8 END'],
+      keys: [
+        ["date_trunc('year', visits.visited_on::timestamp)::date", 'record'],
+        ['CASE WHEN isfinite(visits.visited_on) THEN extract(month FROM visits.visited_on)::int8 END', 'int8'],
+      ],
     }),
   },
   {
@@ -54,18 +57,18 @@ const CASES: readonly Case[] = [
     sql: "SELECT extract(year FROM visited_on), COUNT(DISTINCT patient_id) FROM visits WHERE visited_on BETWEEN '2021-01-01' AND '2023-12-31' GROUP BY 1",
     ref: visits({
       where: "visits.visited_on BETWEEN '2021-01-01' AND '2023-12-31'",
-      keys: ['CASE WHEN isfinite(visits.visited_on) THEN extract(year FROM visits.visited_on)::int8 END'],
+      keys: [['CASE WHEN isfinite(visits.visited_on) THEN extract(year FROM visits.visited_on)::int8 END', 'int8']],
     }),
   },
   {
     name: 'one row per person (maxRowsPerUnit 1): AVG and a quantile of an integer column',
     sql: 'SELECT sex, COUNT(*), AVG(birth_year), PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY birth_year) FROM patients GROUP BY sex',
-    ref: { from: 'patients', unit: 'patients.patient_id', keys: ['patients.sex'], raw: ['patients.birth_year'], columns: { birth_year: 'patients.birth_year' } },
+    ref: { from: 'patients', unit: 'patients.patient_id', keys: [['patients.sex', 'text']], raw: [['patients.birth_year', 'numeric']], columns: { birth_year: 'patients.birth_year' } },
   },
   {
     name: 'the same on a table the catalog shows keyed by its unit (no bounding step)',
     sql: 'SELECT sex, COUNT(*), AVG(birth_year), PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY birth_year) FROM patients GROUP BY sex',
-    ref: { from: 'patients', unit: 'patients.patient_id', keys: ['patients.sex'], raw: ['patients.birth_year'], columns: { birth_year: 'patients.birth_year' } },
+    ref: { from: 'patients', unit: 'patients.patient_id', keys: [['patients.sex', 'text']], raw: [['patients.birth_year', 'numeric']], columns: { birth_year: 'patients.birth_year' } },
     keyed: true,
   },
   {
@@ -75,25 +78,25 @@ const CASES: readonly Case[] = [
       from: 'visits v JOIN patients p ON v.patient_id = p.patient_id',
       unit: 'v.patient_id',
       where: 'p.birth_year >= 1960',
-      keys: ['p.sex'],
-      raw: ['v.cost'],
+      keys: [['p.sex', 'text']],
+      raw: [['v.cost', 'numeric']],
       columns: { cost: 'v.cost' },
     },
   },
   {
     name: 'LIKE, OR and IS NULL filters; HAVING/ORDER BY/LIMIT do not change the measurements',
     sql: "SELECT region, COUNT(*) FROM visits WHERE diagnosis LIKE 'J%' OR cost IS NULL GROUP BY region HAVING COUNT(*) > 3 ORDER BY 2 DESC LIMIT 2",
-    ref: visits({ where: "visits.diagnosis LIKE 'J%' OR visits.cost IS NULL", keys: ['visits.region'] }),
+    ref: visits({ where: "visits.diagnosis LIKE 'J%' OR visits.cost IS NULL", keys: [['visits.region', 'text']] }),
   },
   {
     name: 'empty input without GROUP BY: exactly one row of zeros',
     sql: "SELECT COUNT(*), SUM(cost), AVG(cost), MEDIAN(cost), COUNT(DISTINCT patient_id) FROM visits WHERE region = 'nowhere'",
-    ref: visits({ where: "visits.region = 'nowhere'", raw: ['visits.cost'] }),
+    ref: visits({ where: "visits.region = 'nowhere'", raw: [['visits.cost', 'numeric']] }),
   },
   {
     name: 'empty input with a public key: every domain value, as zeros',
     sql: 'SELECT region, COUNT(*), SUM(cost), MEDIAN(cost) FROM visits WHERE cost > 1000000 GROUP BY region',
-    ref: visits({ where: 'visits.cost > 1000000', keys: ['visits.region'], raw: ['visits.cost'] }),
+    ref: visits({ where: 'visits.cost > 1000000', keys: [['visits.region', 'text']], raw: [['visits.cost', 'numeric']] }),
   },
 ];
 

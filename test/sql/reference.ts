@@ -7,8 +7,8 @@
  * aggregates with BigInt.
  *
  * The two hashes are the ordering function of the rule, computed by PostgreSQL in a plain query
- * written by each test (`hash_record_extended` of the key tuple and of the raw-value tuple, both
- * seeded with the hash of the unit), so that the choice of rows can be replayed exactly.
+ * built here (a chain of seeded 64-bit hashes over the keys, and over the raw inputs, both starting
+ * from the hash of the unit), so that the choice of rows can be replayed exactly.
  */
 import type { Column, Dataset } from '../../src/policy/schema.ts';
 import type { QueryPlan } from '../../src/sql/plan.ts';
@@ -20,10 +20,10 @@ export interface ReferenceSpec {
   /** The unit column. */
   readonly unit: string;
   readonly where?: string;
-  /** SQL of each group key, typed as the compiled query types it (int8 for integers, date for date_trunc on dates). */
-  readonly keys: readonly string[];
-  /** SQL of the raw inputs in the order the row hash takes them. */
-  readonly raw: readonly string[];
+  /** Each group key (typed as the compiled query types it: int8 for integers, date for date_trunc on dates) and its hash. */
+  readonly keys: readonly Element[];
+  /** The raw inputs in the order the row hash takes them: values (numeric) and COUNT(col) flags (bool). */
+  readonly raw: readonly Element[];
   /** SQL of each aggregated column, by column name. */
   readonly columns: Readonly<Record<string, string>>;
 }
@@ -34,8 +34,25 @@ export interface ReferenceGroup {
   readonly values: readonly (bigint | readonly bigint[])[];
 }
 
-const seeded = (tuple: readonly string[], unit: string): string =>
-  `hash_record_extended(ROW(${tuple.join(', ')}), hash_record_extended(ROW(${unit}), 0))::text`;
+/** How an element enters the ordering hash (docs/sql.md, "Contribution bounding"). */
+export type HashKind = 'int8' | 'text' | 'numeric' | 'bool' | 'record';
+export type Element = readonly [sql: string, kind: HashKind];
+
+/** The seeded hash chain of the rule: start from hash(unit::text), rehash each element with it. */
+function chain(elements: readonly Element[], unit: string): string {
+  let h = `hashtextextended((${unit})::text, 0)`;
+  for (const [sql, kind] of elements) {
+    const v = `(${sql})`;
+    h = {
+      int8: `hashint8extended(COALESCE(${v}, 0), ${h})`,
+      text: `hashtextextended(COALESCE(${v}::text, ''), ${h})`,
+      numeric: `hash_numeric_extended(COALESCE(${v}::numeric, 0), ${h})`,
+      bool: `hashint4extended(COALESCE(${v}::int4, 0), ${h})`,
+      record: `hash_record_extended(ROW(${v}), ${h})`,
+    }[kind];
+  }
+  return `(${h})::text`;
+}
 
 /** Exact rational p/q with q > 0. */
 interface Ratio {
@@ -78,10 +95,10 @@ export async function reference(plan: QueryPlan, dataset: Dataset, spec: Referen
   const aggCols = plan.aggregates.map((a) => (a.column === undefined ? undefined : spec.columns[a.column.name]));
   const select = [
     `(${spec.unit})::text AS u`,
-    ...spec.keys.map((k, i) => `${k} AS k${i}`),
+    ...spec.keys.map(([k], i) => `${k} AS k${i}`),
     ...aggCols.map((c, i) => `${c === undefined ? 'NULL' : `(${c})::text`} AS c${i}`),
-    `${spec.keys.length > 0 ? seeded(spec.keys, spec.unit) : "'0'"} AS hk`,
-    `${spec.raw.length > 0 ? seeded(spec.raw, spec.unit) : "'0'"} AS hr`,
+    `${spec.keys.length > 0 ? chain(spec.keys, spec.unit) : "'0'"} AS hk`,
+    `${spec.raw.length > 0 ? chain(spec.raw, spec.unit) : "'0'"} AS hr`,
   ];
   const sql = `SELECT ${select.join(', ')} FROM ${spec.from}${spec.where === undefined ? '' : ` WHERE ${spec.where}`}`;
   const result = await warehouse.read(sql, []);
