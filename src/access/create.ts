@@ -6,7 +6,7 @@
  * (row lock plus a partial unique index as the backstop).
  */
 import crypto from 'node:crypto';
-import { appendAudit } from '../audit/log.ts';
+import { auditedTransaction } from '../audit/record.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, type DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
 import { may } from '../policy/authorize.ts';
@@ -115,14 +115,14 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
   await settleExpired(ctx);
   let expired: AccessRequest | undefined;
   try {
-    expired = await ctx.services.state.transaction(async (tx) => {
+    expired = await auditedTransaction(ctx.services, async (tx, record) => {
       const open = await lockOpenRequest(tx, principal.name, body.dataset, body.kind);
       if (open !== undefined && effectiveStatus(open, now) !== 'expired') throw openConflict(open);
-      const done = open === undefined ? undefined : await expireOne(tx, open, now, actor.httpRequestId);
+      const done = open === undefined ? undefined : await expireOne(tx, record, open, now, actor.httpRequestId);
       await insertRequest(tx, request);
       const entries: AuditEntryInput[] = [requestEntry('access.create', principal.name, request, 'ok', actor.httpRequestId)];
       if (request.kind === 'budget' && approved) entries.push(...(await applyTopUp(ctx, tx, request, now, principal.name, actor.httpRequestId)));
-      await appendAudit(tx, now, entries);
+      await record(entries);
       return done;
     });
   } catch (err: unknown) {

@@ -5,7 +5,7 @@
  * records it, lazily — every access endpoint runs `settleExpired` first — so that no timer is
  * needed and every replica agrees.
  */
-import { appendAudit } from '../audit/log.ts';
+import { auditedTransaction, type RecordAudit } from '../audit/record.ts';
 import type { StateQuery } from '../state/store.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
 import { type AccessContext, announce } from './context.ts';
@@ -18,18 +18,18 @@ import { expireDue, updateRequest } from './repository.ts';
  */
 export async function settleExpired(ctx: AccessContext): Promise<void> {
   const now = ctx.services.clock.now();
-  const expired = await ctx.services.state.transaction(async (tx) => {
+  const expired = await auditedTransaction(ctx.services, async (tx, record) => {
     const rows = await expireDue(tx, now);
-    await appendAudit(tx, now, rows.map((r) => requestEntry('access.expire', SYSTEM_ACTOR, r, 'ok', null, { details: { expiredAt: r.decidedAt?.toISOString() ?? null } })));
+    await record(rows.map((r) => requestEntry('access.expire', SYSTEM_ACTOR, r, 'ok', null, { details: { expiredAt: r.decidedAt?.toISOString() ?? null } })));
     return rows;
   });
   announce(ctx, expired.map((request) => ({ event: 'expired' as const, actor: SYSTEM_ACTOR, request })));
 }
 
 /** An expiry found inside another transaction (the sweep had not seen it yet). */
-export async function expireOne(tx: StateQuery, r: AccessRequest, now: Date, httpRequestId: string): Promise<AccessRequest> {
+export async function expireOne(tx: StateQuery, record: RecordAudit, r: AccessRequest, now: Date, httpRequestId: string): Promise<AccessRequest> {
   const at = r.status === 'pending' ? r.pendingUntil : r.expiresAt!;
   const expired = await updateRequest(tx, r.id, { status: 'expired', decidedAt: at });
-  await appendAudit(tx, now, [requestEntry('access.expire', SYSTEM_ACTOR, expired, 'ok', httpRequestId, { details: { expiredAt: at.toISOString() } })]);
+  await record([requestEntry('access.expire', SYSTEM_ACTOR, expired, 'ok', httpRequestId, { details: { expiredAt: at.toISOString() } })]);
   return expired;
 }

@@ -17,7 +17,7 @@
  * notifications go out after the commit. Time-based transitions are computed at every read and
  * use (model.ts) and written by `settleExpired`, which each access endpoint runs first.
  */
-import { appendAudit } from '../audit/log.ts';
+import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, DpqError, forbidden, notFound } from '../errors.ts';
 import type { StateQuery } from '../state/store.ts';
@@ -49,14 +49,14 @@ async function transition(ctx: AccessContext, actor: Actor, id: string, action: 
   let seen: AccessRequest | undefined;
   let outcome: Outcome;
   try {
-    outcome = await state.transaction(async (tx) => {
+    outcome = await auditedTransaction(ctx.services, async (tx, record) => {
       const r = await lockRequest(tx, id);
       if (r === undefined || !mayView(policy, actor.principal, r)) throw notFound(`no access request ${id}`);
       seen = r;
       const lapsed = effectiveStatus(r, now) === 'expired' && r.status !== 'expired';
-      const current = lapsed ? await expireOne(tx, r, now, actor.httpRequestId) : r;
+      const current = lapsed ? await expireOne(tx, record, r, now, actor.httpRequestId) : r;
       const done = await step(tx, current, now);
-      await appendAudit(tx, now, done.entries);
+      await record(done.entries);
       const notifications: Notification[] = lapsed ? [{ event: 'expired', actor: SYSTEM_ACTOR, request: current }] : [];
       for (const event of done.events) notifications.push({ event, actor: actor.principal.name, request: done.request });
       return { request: done.request, notifications };
@@ -64,9 +64,7 @@ async function transition(ctx: AccessContext, actor: Actor, id: string, action: 
   } catch (err: unknown) {
     if (seen !== undefined && err instanceof DpqError && (err.code === 'FORBIDDEN' || err.code === 'CONFLICT')) {
       const r = seen;
-      await state
-        .transaction((tx) => appendAudit(tx, now, [requestEntry(action, actor.principal.name, r, 'refused', actor.httpRequestId, { code: err.code, details: { refusal: err.message } })]))
-        .catch(() => undefined);
+      await recordAudit(ctx.services, [requestEntry(action, actor.principal.name, r, 'refused', actor.httpRequestId, { code: err.code, details: { refusal: err.message } })]).catch(() => undefined);
     }
     throw err;
   }

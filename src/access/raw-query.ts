@@ -15,7 +15,7 @@
  *    count, redacted SQL — never values). Only then do the rows leave.
  */
 import type { AuditEntryInput } from '../audit/entry.ts';
-import { appendAudit } from '../audit/log.ts';
+import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import { DpqError, forbidden } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import { parseSql, redact, shapeFingerprint } from '../sql/parse.ts';
@@ -80,7 +80,7 @@ async function auditRefusal(ctx: AccessContext, actor: Actor, grant: AccessReque
       ...(typeof err.details?.construct === 'string' ? { construct: err.details.construct } : {}),
     },
   };
-  await ctx.services.state.transaction((tx) => appendAudit(tx, ctx.services.clock.now(), [entry])).catch(() => undefined);
+  await recordAudit(ctx.services, [entry]).catch(() => undefined);
 }
 
 const quotaExceeded = (what: string, limit: number): DpqError => new DpqError('QUOTA_EXCEEDED', `this grant's ${what} quota (${limit}) is used up`, { quota: what, limit });
@@ -156,12 +156,10 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
   } catch (err: unknown) {
     const code = err instanceof WarehouseError && !err.reached ? 'UNAVAILABLE' : 'QUERY_FAILED';
     ctx.metrics.rawQueries.inc({ dataset: grant.dataset, outcome: 'failed' });
-    await state
-      .transaction(async (tx) => {
-        await releaseRows(tx, grant.id, cap);
-        await appendAudit(tx, clock.now(), [{ ...baseEntry, outcome: 'failed', code, rowCount: 0, details: columnsDetail }]);
-      })
-      .catch(() => undefined);
+    await auditedTransaction(ctx.services, async (tx, record) => {
+      await releaseRows(tx, grant.id, cap);
+      await record([{ ...baseEntry, outcome: 'failed', code, rowCount: 0, details: columnsDetail }]);
+    }).catch(() => undefined);
     throw err;
   }
 
@@ -179,10 +177,10 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
     return o;
   });
 
-  const usage = await state.transaction(async (tx) => {
+  const usage = await auditedTransaction(ctx.services, async (tx, record) => {
     await releaseRows(tx, grant.id, cap - rows.length);
     if (tokenized.size > 0) await storeTokens(tx, ctx.keys!, grant.dataset, tokenized.values(), clock.now());
-    await appendAudit(tx, clock.now(), [
+    await record([
       { ...baseEntry, outcome: 'answered', rowCount: rows.length, details: { ...columnsDetail, masked, truncated, tokens: tokenized.size } },
     ]);
     const g = await getRequest(tx, grant.id);

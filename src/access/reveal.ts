@@ -4,7 +4,7 @@
  * column, another dataset, unknown — `hash` values are never in the vault) are listed as
  * unrevealed. Audited with counts and column names, never the tokens or their values.
  */
-import { appendAudit } from '../audit/log.ts';
+import { recordAudit } from '../audit/record.ts';
 import type { AccessContext, Actor } from './context.ts';
 import { tokenDomain } from './masking.ts';
 import { activeGrantOf } from './raw-query.ts';
@@ -40,20 +40,18 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
     }
   }
   const revealed = wanted.length - unrevealed.length;
-  await ctx.services.state.transaction((tx) =>
-    appendAudit(tx, ctx.services.clock.now(), [
-      {
-        actor: actor.principal.name,
-        action: 'access.reveal',
-        dataset: grant.dataset,
-        outcome: 'answered',
-        requestId: grant.id,
-        httpRequestId: actor.httpRequestId,
-        rowCount: revealed,
-        details: { tokens: wanted.length, revealed, unrevealed: unrevealed.length, columns: [...columns].sort() },
-      },
-    ]),
-  );
+  await recordAudit(ctx.services, [
+    {
+      actor: actor.principal.name,
+      action: 'access.reveal',
+      dataset: grant.dataset,
+      outcome: 'answered',
+      requestId: grant.id,
+      httpRequestId: actor.httpRequestId,
+      rowCount: revealed,
+      details: { tokens: wanted.length, revealed, unrevealed: unrevealed.length, columns: [...columns].sort() },
+    },
+  ]);
   if (revealed > 0) ctx.metrics.reveals.inc({ dataset: grant.dataset }, revealed);
   return { requestId: grant.id, values, unrevealed };
 }

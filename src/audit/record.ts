@@ -11,7 +11,7 @@ import type { StateQuery, StateStore } from '../state/store.ts';
 import type { AuditEntryInput } from './entry.ts';
 import { type AppendResult, appendAudit } from './log.ts';
 
-export type Record = (entries: readonly AuditEntryInput[]) => Promise<void>;
+export type RecordAudit = (entries: readonly AuditEntryInput[]) => Promise<void>;
 
 export interface AuditDeps {
   readonly state: StateStore;
@@ -19,7 +19,7 @@ export interface AuditDeps {
   readonly logger: Logger;
 }
 
-export async function auditedTransaction<T>(deps: AuditDeps, fn: (tx: StateQuery, record: Record) => Promise<T>): Promise<T> {
+export async function auditedTransaction<T>(deps: AuditDeps, fn: (tx: StateQuery, record: RecordAudit) => Promise<T>): Promise<T> {
   let checkpoints: AppendResult[] = [];
   const result = await deps.state.transaction(async (tx) => {
     checkpoints = []; // a retried attempt starts over
