@@ -25,17 +25,10 @@
  *    every declared value has a row (zeros when empty), in domain order.
  * Without GROUP BY the result is one row, also on empty input (a plain aggregate always is).
  */
+import { columnSql, DomainParams, filterSql, gridSql, keySql, tableAlias } from './expressions.ts';
+import { hashChain, keyHashKind, unitHash } from './hash-order.ts';
 import { histogramWidth } from './histogram.ts';
-import { decimalToString, integerReciprocal, parseDecimal, times, type Decimal } from './decimal.ts';
-import type {
-  ColumnNode,
-  FilterNode,
-  GroupKeyNode,
-  KeyExpression,
-  MeasureKind,
-  MeasurementNode,
-  QueryPlan,
-} from './plan.ts';
+import type { ColumnNode, MeasureKind, MeasurementNode, QueryPlan } from './plan.ts';
 import { ident, Params } from './sql-text.ts';
 
 /** What the i-th column of the compiled query's result holds. */
@@ -53,9 +46,6 @@ export interface CompiledQuery {
 
 /** Deviations up to this keep (x − c)² inside int8; beyond it sums of squares use numeric. */
 const INT8_SQUARE_SAFE = 3_037_000_499n;
-
-const tableAlias = (i: number): string => ident(`t${i}`);
-const columnSql = (c: ColumnNode): string => `${tableAlias(c.table)}.${ident(c.name)}`;
 
 interface Inputs {
   /** Raw columns carried through bounding: `r<i>` → SQL over the FROM clause. */
@@ -82,122 +72,6 @@ function inputs(): Inputs {
     valueOf: (c) => get(`v:${c.table}.${c.name}`, columnSql(c)),
     flagOf: (c) => get(`f:${c.table}.${c.name}`, `(${columnSql(c)} IS NOT NULL)`),
   };
-}
-
-function keySql(e: KeyExpression, params: Params): string {
-  switch (e.kind) {
-    case 'column':
-      // Integer keys are int8 whatever the column's width, like the parameters of public domains.
-      return e.type === 'integer' ? `${columnSql(e)}::int8` : columnSql(e);
-    case 'dateTrunc': {
-      const col = columnSql(e.column);
-      const unit = params.add(e.unit, 'text');
-      return e.column.type === 'date' ? `date_trunc(${unit}, ${col}::timestamp)::date` : `date_trunc(${unit}, ${col})`;
-    }
-    case 'extract': {
-      // isfinite: extract from ±infinity is NULL or ±Infinity, which the int8 cast would reject.
-      const col = columnSql(e.column);
-      return `CASE WHEN isfinite(${col}) THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int8 END`;
-    }
-  }
-}
-
-/**
- * The deterministic per-person order of bounding: a chain of seeded 64-bit hashes. The seed is the
- * hash of the person (`u::text`, whatever the unit's type); each element is hashed with the
- * previous hash as its seed, by the cheapest hash function that is safe for its type — no cast
- * below can fail on any value. NULL hashes like a zero value; ties are broken by the values
- * themselves in the ORDER BY, so the order stays total.
- */
-export function hashChain(seed: string, elements: readonly { sql: string; kind: HashKind }[]): string {
-  let h = seed;
-  for (const e of elements) {
-    h =
-      e.kind === 'int8' ? `hashint8extended(COALESCE(${e.sql}, 0), ${h})`
-      : e.kind === 'text' ? `hashtextextended(COALESCE(${e.sql}::text, ''), ${h})`
-      : e.kind === 'numeric' ? `hash_numeric_extended(COALESCE(${e.sql}::numeric, 0), ${h})`
-      : e.kind === 'bool' ? `hashint4extended(COALESCE(${e.sql}::int4, 0), ${h})`
-      : `hash_record_extended(ROW(${e.sql}), ${h})`;
-  }
-  return h;
-}
-
-export type HashKind = 'int8' | 'text' | 'numeric' | 'bool' | 'record';
-
-/** The hash function of a group key's values. */
-export function keyHashKind(k: GroupKeyNode): HashKind {
-  return k.type === 'integer' ? 'int8' : k.type === 'text' ? 'text' : k.type === 'numeric' ? 'numeric' : 'record';
-}
-
-export const unitHash = (unit: string): string => `hashtextextended(${unit}::text, 0)`;
-
-function filterSql(f: FilterNode, params: Params): string {
-  switch (f.kind) {
-    case 'compare':
-      return `${columnSql(f.column)} ${f.op} ${params.typed(f.value.value, f.value.type)}`;
-    case 'between':
-      return `${columnSql(f.column)} ${f.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${params.typed(f.low.value, f.low.type)} AND ${params.typed(f.high.value, f.high.type)}`;
-    case 'in':
-      return `${columnSql(f.column)} ${f.negated ? 'NOT IN' : 'IN'} (${f.values.map((v) => params.typed(v.value, v.type)).join(', ')})`;
-    case 'isNull':
-      return `${columnSql(f.column)} IS ${f.negated ? 'NOT NULL' : 'NULL'}`;
-    case 'like':
-      return `${columnSql(f.column)} ${f.negated ? 'NOT ' : ''}${f.caseInsensitive ? 'ILIKE' : 'LIKE'} ${params.typed(f.pattern.value, 'text')}`;
-    case 'and':
-    case 'or':
-      return `(${f.args.map((a) => filterSql(a, params)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
-    case 'not':
-      return `NOT (${filterSql(f.arg, params)})`;
-  }
-}
-
-/**
- * Placeholders of public domains. The filter in `src` needs the first and last value of a contiguous
- * domain, every value otherwise; the VALUES list of a public result needs every value (shared with
- * the IN filter). Only placeholders that appear in the SQL are created: PostgreSQL cannot type an
- * unused parameter.
- */
-class DomainParams {
-  readonly #all = new Map<number, string[]>();
-  constructor(
-    private readonly keys: readonly GroupKeyNode[],
-    private readonly params: Params,
-  ) {}
-
-  all(i: number): string[] {
-    let ph = this.#all.get(i);
-    if (ph === undefined) {
-      const k = this.keys[i]!;
-      const d = k.domain;
-      ph = d.kind === 'public' ? d.values.map((v) => this.params.typed(v, k.type)) : [];
-      this.#all.set(i, ph);
-    }
-    return ph;
-  }
-
-  filter(i: number, keySql: string): string | undefined {
-    const k = this.keys[i]!;
-    const d = k.domain;
-    if (d.kind !== 'public') return undefined;
-    if (!d.contiguous) return `${keySql} IN (${this.all(i).join(', ')})`;
-    return `${keySql} BETWEEN ${this.params.typed(d.values[0]!, k.type)} AND ${this.params.typed(d.values[d.values.length - 1]!, k.type)}`;
-  }
-}
-
-/** The SQL of a column's grid value x from its raw input `r` (NULL for NULL and NaN). */
-function gridSql(raw: string, column: ColumnNode, lower: bigint, upper: bigint, granularity: string, params: Params): string {
-  const r = ident(raw);
-  const g: Decimal = parseDecimal(granularity)!;
-  if (column.type === 'integer' && granularity === '1') {
-    return `CASE WHEN ${r} IS NULL THEN NULL ELSE LEAST(GREATEST(${r}, ${params.add(lower, 'int8')}), ${params.add(upper, 'int8')})::int8 END`;
-  }
-  const lo = decimalToString(times(lower, g));
-  const hi = decimalToString(times(upper, g));
-  const scale = integerReciprocal(g);
-  const clamped = `LEAST(GREATEST(${r}, ${params.add(lo, 'numeric')}), ${params.add(hi, 'numeric')})`;
-  const onGrid = scale !== undefined ? `${clamped} * ${params.add(scale, 'numeric')}` : `${clamped} / ${params.add(granularity, 'numeric')}`;
-  const nan = column.type === 'numeric' ? ` OR ${r} = 'NaN'::numeric` : '';
-  return `CASE WHEN ${r} IS NULL${nan} THEN NULL ELSE round(${onGrid})::int8 END`;
 }
 
 export function compile(plan: QueryPlan): CompiledQuery {
@@ -414,7 +288,7 @@ export function compile(plan: QueryPlan): CompiledQuery {
       const m = measures.find((x) => x.name === c);
       return m?.histogram !== undefined ? `COALESCE(${f}.${ident(c)}, '')` : `COALESCE(${f}.${ident(c)}, 0)`;
     };
-    const dom = keys.map((k, i) => {
+    const dom = keys.map((_, i) => {
       const d = ident(`d${i}`);
       const rows = domains.all(i).map((ph, j) => `(${j + 1}, ${ph})`).join(', ');
       return { d, sql: `(VALUES ${rows}) AS ${d}(${ident('o')}, ${keyNames[i]})` };

@@ -195,7 +195,11 @@ export interface MeasurementNode {
   readonly index: number;
   readonly aggregate: number;
   readonly measure: MeasureKind;
-  /** What a count counts: bounded rows, non-null (and non-NaN) values of the column, or distinct units. */
+  /**
+   * What a count counts: bounded rows; `values` — for COUNT(col) the non-NULL values (NaN counts, as
+   * in PostgreSQL), inside AVG/VARIANCE the values that entered the sums (neither NULL nor NaN);
+   * or distinct units.
+   */
   readonly counts: 'rows' | 'values' | 'units' | undefined;
   /** Grid value subtracted from every value before summing (0 for SUM; the bounds' midpoint for AVG/VARIANCE). */
   readonly center: bigint;

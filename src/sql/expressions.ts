@@ -1,0 +1,98 @@
+/**
+ * The SQL of the expressions compiled queries are made of: column references under the compiler's
+ * own table aliases (t0, t1, …), group keys, WHERE filters, public-domain filters and grid values.
+ * Every identifier is quoted and every value a typed parameter (sql-text.ts).
+ */
+import { decimalToString, integerReciprocal, parseDecimal, times, type Decimal } from './decimal.ts';
+import type { ColumnNode, FilterNode, GroupKeyNode, KeyExpression } from './plan.ts';
+import { ident, type Params } from './sql-text.ts';
+
+export const tableAlias = (i: number): string => ident(`t${i}`);
+export const columnSql = (c: ColumnNode): string => `${tableAlias(c.table)}.${ident(c.name)}`;
+
+export function keySql(e: KeyExpression, params: Params): string {
+  switch (e.kind) {
+    case 'column':
+      // Integer keys are int8 whatever the column's width, like the parameters of public domains.
+      return e.type === 'integer' ? `${columnSql(e)}::int8` : columnSql(e);
+    case 'dateTrunc': {
+      const col = columnSql(e.column);
+      const unit = params.add(e.unit, 'text');
+      return e.column.type === 'date' ? `date_trunc(${unit}, ${col}::timestamp)::date` : `date_trunc(${unit}, ${col})`;
+    }
+    case 'extract': {
+      // isfinite: extract from ±infinity is NULL or ±Infinity, which the int8 cast would reject.
+      const col = columnSql(e.column);
+      return `CASE WHEN isfinite(${col}) THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int8 END`;
+    }
+  }
+}
+
+export function filterSql(f: FilterNode, params: Params): string {
+  switch (f.kind) {
+    case 'compare':
+      return `${columnSql(f.column)} ${f.op} ${params.typed(f.value.value, f.value.type)}`;
+    case 'between':
+      return `${columnSql(f.column)} ${f.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${params.typed(f.low.value, f.low.type)} AND ${params.typed(f.high.value, f.high.type)}`;
+    case 'in':
+      return `${columnSql(f.column)} ${f.negated ? 'NOT IN' : 'IN'} (${f.values.map((v) => params.typed(v.value, v.type)).join(', ')})`;
+    case 'isNull':
+      return `${columnSql(f.column)} IS ${f.negated ? 'NOT NULL' : 'NULL'}`;
+    case 'like':
+      return `${columnSql(f.column)} ${f.negated ? 'NOT ' : ''}${f.caseInsensitive ? 'ILIKE' : 'LIKE'} ${params.typed(f.pattern.value, 'text')}`;
+    case 'and':
+    case 'or':
+      return `(${f.args.map((a) => filterSql(a, params)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
+    case 'not':
+      return `NOT (${filterSql(f.arg, params)})`;
+  }
+}
+
+/**
+ * Placeholders of public domains. The filter in `src` needs the first and last value of a contiguous
+ * domain, every value otherwise; the VALUES list of a public result needs every value (shared with
+ * the IN filter). Only placeholders that appear in the SQL are created: PostgreSQL cannot type an
+ * unused parameter.
+ */
+export class DomainParams {
+  readonly #all = new Map<number, string[]>();
+  constructor(
+    private readonly keys: readonly GroupKeyNode[],
+    private readonly params: Params,
+  ) {}
+
+  all(i: number): string[] {
+    let ph = this.#all.get(i);
+    if (ph === undefined) {
+      const k = this.keys[i]!;
+      const d = k.domain;
+      ph = d.kind === 'public' ? d.values.map((v) => this.params.typed(v, k.type)) : [];
+      this.#all.set(i, ph);
+    }
+    return ph;
+  }
+
+  filter(i: number, keySql: string): string | undefined {
+    const k = this.keys[i]!;
+    const d = k.domain;
+    if (d.kind !== 'public') return undefined;
+    if (!d.contiguous) return `${keySql} IN (${this.all(i).join(', ')})`;
+    return `${keySql} BETWEEN ${this.params.typed(d.values[0]!, k.type)} AND ${this.params.typed(d.values[d.values.length - 1]!, k.type)}`;
+  }
+}
+
+/** The SQL of a column's grid value x from its raw input `r` (NULL for NULL and NaN). */
+export function gridSql(raw: string, column: ColumnNode, lower: bigint, upper: bigint, granularity: string, params: Params): string {
+  const r = ident(raw);
+  const g: Decimal = parseDecimal(granularity)!;
+  if (column.type === 'integer' && granularity === '1') {
+    return `CASE WHEN ${r} IS NULL THEN NULL ELSE LEAST(GREATEST(${r}, ${params.add(lower, 'int8')}), ${params.add(upper, 'int8')})::int8 END`;
+  }
+  const lo = decimalToString(times(lower, g));
+  const hi = decimalToString(times(upper, g));
+  const scale = integerReciprocal(g);
+  const clamped = `LEAST(GREATEST(${r}, ${params.add(lo, 'numeric')}), ${params.add(hi, 'numeric')})`;
+  const onGrid = scale !== undefined ? `${clamped} * ${params.add(scale, 'numeric')}` : `${clamped} / ${params.add(granularity, 'numeric')}`;
+  const nan = column.type === 'numeric' ? ` OR ${r} = 'NaN'::numeric` : '';
+  return `CASE WHEN ${r} IS NULL${nan} THEN NULL ELSE round(${onGrid})::int8 END`;
+}
