@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
+import { postgresCluster } from '../support/cluster.ts';
 import { TEST_JWT_SECRET, createDemoDatabase, spawnServer } from '../support/service.ts';
 
 function dpq(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
@@ -104,3 +106,25 @@ describe('the dpq command', function () {
 function createHashHex(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex');
 }
+
+describe('npx dpq demo load', function () {
+  this.timeout(120_000);
+
+  it('loads the demo clinic into DATABASE_URL', async () => {
+    const cluster = postgresCluster();
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE dpq_demo_load');
+    await admin.end();
+    const r = dpq(['demo', 'load'], { DATABASE_URL: cluster.urlFor('dpq_demo_load') });
+    expect(r.status, r.stderr).to.equal(0);
+    const m = /loaded (\d+) patients and (\d+) visits/.exec(r.stdout)!;
+    expect(Number(m[1])).to.equal(20_000);
+    expect(Number(m[2])).to.be.within(180_000, 220_000);
+    const c = new pg.Client({ connectionString: cluster.urlFor('dpq_demo_load') });
+    await c.connect();
+    const n = await c.query<{ n: string }>('SELECT count(*)::text AS n FROM visits');
+    await c.end();
+    expect(Number(n.rows[0]!.n)).to.equal(Number(m[2]));
+  });
+});
