@@ -28,8 +28,8 @@ const FUNCTIONS: Readonly<Record<string, AggregateFunction>> = {
   median: 'percentile_cont',
 };
 
-/** Grid values beyond ±2^62 are refused, so that no int8 arithmetic in compiled SQL can overflow. */
-const GRID_LIMIT = 2n ** 62n;
+/** Grid values beyond ±2^61 are refused, so that x − c, hi − lo and friends stay inside int8. */
+const GRID_LIMIT = 2n ** 61n;
 
 export interface AggregateContext {
   readonly scope: Scope;

@@ -254,7 +254,12 @@ export function compile(plan: QueryPlan): CompiledQuery {
       const m = h.histogram!;
       const spec = m.histogram!;
       const x = ident(xOf(m));
-      const bin = `(${x} - ${params.add(spec.lower, 'int8')}) * ${params.add(BigInt(spec.bins), 'int8')} / ${params.add(histogramWidth(spec), 'int8')}`;
+      // (x − lo)·bins stays inside int8 for grids narrower than 2^52; wider ones divide in numeric.
+      const wide = histogramWidth(spec) * BigInt(spec.bins) >= 2n ** 62n;
+      const lo = params.add(spec.lower, 'int8');
+      const bins = params.add(BigInt(spec.bins), 'int8');
+      const width = params.add(histogramWidth(spec), 'int8');
+      const bin = wide ? `div((${x} - ${lo})::numeric * ${bins}, ${width})::int8` : `(${x} - ${lo}) * ${bins} / ${width}`;
       ctes.push(
         `${ident(`h${m.index}`)} AS (\n  SELECT ${[...keyNames, `string_agg(${ident('b')}::text || ':' || ${ident('n')}::text, ',' ORDER BY ${ident('b')}) AS ${ident(h.name)}`].join(', ')}\n` +
           `  FROM (SELECT ${[...keyNames, `${bin} AS ${ident('b')}`, `count(*) AS ${ident('n')}`].join(', ')}\n        FROM ${ident('rows')}\n        WHERE ${x} IS NOT NULL\n        GROUP BY ${[...keyNames, ident('b')].join(', ')}) AS ${ident('c')}${groupBy}\n)`,

@@ -10,6 +10,16 @@ import { ident, type Params } from './sql-text.ts';
 export const tableAlias = (i: number): string => ident(`t${i}`);
 export const columnSql = (c: ColumnNode): string => `${tableAlias(c.table)}.${ident(c.name)}`;
 
+/**
+ * Dates and timestamps a date_trunc/extract key is computed for; others (±infinity, years before 1
+ * or after 294275) get a NULL key. Without the guard, a date beyond the timestamp range would make
+ * `::timestamp` fail, and ±infinity would make `::int8` fail — errors that one row could trigger.
+ */
+function inKeyRange(col: string, type: string): string {
+  const t = type === 'date' ? 'date' : 'timestamp';
+  return `${col} >= '0001-01-01'::${t} AND ${col} < '294276-01-01'::${t}`;
+}
+
 export function keySql(e: KeyExpression, params: Params): string {
   switch (e.kind) {
     case 'column':
@@ -18,12 +28,12 @@ export function keySql(e: KeyExpression, params: Params): string {
     case 'dateTrunc': {
       const col = columnSql(e.column);
       const unit = params.add(e.unit, 'text');
-      return e.column.type === 'date' ? `date_trunc(${unit}, ${col}::timestamp)::date` : `date_trunc(${unit}, ${col})`;
+      const trunc = e.column.type === 'date' ? `date_trunc(${unit}, ${col}::timestamp)::date` : `date_trunc(${unit}, ${col})`;
+      return `CASE WHEN ${inKeyRange(col, e.column.type)} THEN ${trunc} END`;
     }
     case 'extract': {
-      // isfinite: extract from ±infinity is NULL or ±Infinity, which the int8 cast would reject.
       const col = columnSql(e.column);
-      return `CASE WHEN isfinite(${col}) THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int8 END`;
+      return `CASE WHEN ${inKeyRange(col, e.column.type)} THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int8 END`;
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Shared by the SQL tests: the demo policy, small hand-made policies, refusal helpers, and the
  * execution fixture — the demo dataset plus edge-case rows (NaN, NULLs, values outside bounds and
- * domains, a NULL unit, an infinite date, a person with hundreds of visits) on the run's real
+ * domains, a NULL unit, an infinite date and one beyond the timestamp range, a person with
+ * hundreds of visits) on the run's real
  * PostgreSQL and on PGlite.
  */
 import { expect } from 'chai';
@@ -96,7 +97,8 @@ export const EDGE_ROWS = [
      (900001, NULL, '2021-01-04', 10, 'X1', 'n'),
      (NULL, 'south', '2021-01-05', 10, 'X1', 'n'),
      (900002, 'east', 'infinity', 10.005, 'X2', 'n'),
-     (900002, 'east', '2019-06-01', 4999.995, 'X2', 'n')`,
+     (900002, 'east', '2019-06-01', 4999.995, 'X2', 'n'),
+     (900002, 'west', '300000-01-01', 10, 'X2', 'n')`,
   `INSERT INTO visits (patient_id, region, visited_on, cost, diagnosis, notes)
      SELECT 900003, (ARRAY['north','south','east','west'])[1 + g % 4], DATE '2022-01-01' + g, (g * 37 % 6000)::numeric, 'heavy' || (g % 30), 'n'
      FROM generate_series(1, 300) AS g`,
