@@ -8,7 +8,7 @@
  */
 import { epsilonToMicro, deltaToPico, microToEpsilon, picoToDelta, type PrivacyEvent } from '../dp/index.ts';
 import type { StateQuery } from '../state/store.ts';
-import { addEvent, composeTotals, type LedgerTotals, type Spent } from './totals.ts';
+import { addEvent, type LedgerTotals, type Spent, spentOf } from './totals.ts';
 
 export const TOTAL = '*';
 
@@ -48,28 +48,15 @@ interface AccountRow {
   principal: string;
   eps_micro: bigint;
   delta_pico: bigint;
-  laplace_eps_micro: bigint;
-  laplace_approx_eps_micro: bigint;
-  pure_rho_pico: bigint;
-  gauss_rho_pico: bigint;
-  gauss_delta_pico: bigint;
+  rho_pico: bigint;
   eps_extra_micro: bigint;
   delta_extra_pico: bigint;
 }
 
-const COLUMNS =
-  'principal, eps_micro, delta_pico, laplace_eps_micro, laplace_approx_eps_micro, pure_rho_pico, gauss_rho_pico, gauss_delta_pico, eps_extra_micro, delta_extra_pico';
+const COLUMNS = 'principal, eps_micro, delta_pico, rho_pico, eps_extra_micro, delta_extra_pico';
 
 function totalsOf(r: AccountRow | undefined): LedgerTotals {
-  return {
-    epsMicro: Number(r?.eps_micro ?? 0),
-    deltaPico: Number(r?.delta_pico ?? 0),
-    laplaceEpsMicro: Number(r?.laplace_eps_micro ?? 0),
-    laplaceApproxEpsMicro: Number(r?.laplace_approx_eps_micro ?? 0),
-    pureRhoPico: Number(r?.pure_rho_pico ?? 0),
-    gaussRhoPico: Number(r?.gauss_rho_pico ?? 0),
-    gaussDeltaPico: Number(r?.gauss_delta_pico ?? 0),
-  };
+  return { epsMicro: Number(r?.eps_micro ?? 0), deltaPico: Number(r?.delta_pico ?? 0), rhoPico: Number(r?.rho_pico ?? 0) };
 }
 
 interface UnitLimit {
@@ -108,23 +95,17 @@ async function ensureAccounts(tx: StateQuery, key: AccountKey, principals: reado
 
 /** Write new totals for several principals of one account key, in one statement. */
 async function writeTotals(tx: StateQuery, key: AccountKey, updates: readonly (readonly [string, LedgerTotals])[], at: Date): Promise<void> {
-  const col = (f: (t: LedgerTotals) => number): number[] => updates.map(([, t]) => f(t));
   await tx.query(
-    `UPDATE dpq.budget_accounts AS a SET eps_micro = v.e, delta_pico = v.d, laplace_eps_micro = v.le, laplace_approx_eps_micro = v.la,
-       pure_rho_pico = v.pr, gauss_rho_pico = v.gr, gauss_delta_pico = v.gd, updated_at = $11
-     FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[]) AS v(p, e, d, le, la, pr, gr, gd)
+    `UPDATE dpq.budget_accounts AS a SET eps_micro = v.e, delta_pico = v.d, rho_pico = v.r, updated_at = $7
+     FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int8[]) AS v(p, e, d, r)
      WHERE a.principal = v.p AND a.dataset = $1 AND a.period = $2`,
     [
       key.dataset,
       key.period,
       updates.map(([p]) => p),
-      col((t) => t.epsMicro),
-      col((t) => t.deltaPico),
-      col((t) => t.laplaceEpsMicro),
-      col((t) => t.laplaceApproxEpsMicro),
-      col((t) => t.pureRhoPico),
-      col((t) => t.gaussRhoPico),
-      col((t) => t.gaussDeltaPico),
+      updates.map(([, t]) => t.epsMicro),
+      updates.map(([, t]) => t.deltaPico),
+      updates.map(([, t]) => t.rhoPico),
       at.toISOString(),
     ],
   );
@@ -164,8 +145,8 @@ export async function reserve(tx: StateQuery, input: ReserveInput): Promise<Rese
   const own = rows.find((r) => r.principal === key.principal);
   const ownLimit = unitLimit(input.limit, own);
   const ownAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(own));
-  const ownSpentBefore = composeTotals(totalsOf(own));
-  const ownSpentAfter = composeTotals(ownAfter);
+  const ownSpentBefore = spentOf(totalsOf(own));
+  const ownSpentAfter = spentOf(ownAfter);
   const required = {
     epsilon: microToEpsilon(ownSpentAfter.epsMicro - ownSpentBefore.epsMicro),
     delta: picoToDelta(ownSpentAfter.deltaPico - ownSpentBefore.deltaPico),
@@ -179,8 +160,8 @@ export async function reserve(tx: StateQuery, input: ReserveInput): Promise<Rese
     const totalRow = rows.find((r) => r.principal === TOTAL);
     const totalLimit = unitLimit(input.total, undefined);
     const totalAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(totalRow));
-    if (!fits(totalLimit, composeTotals(totalAfter))) {
-      const left = status(totalLimit, composeTotals(totalsOf(totalRow)));
+    if (!fits(totalLimit, spentOf(totalAfter))) {
+      const left = status(totalLimit, spentOf(totalsOf(totalRow)));
       return { ok: false, refusal: { scope: 'dataset', required, remaining: { epsilon: left.epsilon.remaining, delta: left.delta.remaining } }, status: before };
     }
     updates.push([TOTAL, totalAfter]);
@@ -261,5 +242,5 @@ export async function readStatus(db: StateQuery, key: AccountKey, limit: Limit):
       key.period,
     ])
   ).rows[0];
-  return status(unitLimit(limit, row), composeTotals(totalsOf(row)));
+  return status(unitLimit(limit, row), spentOf(totalsOf(row)));
 }

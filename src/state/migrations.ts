@@ -21,13 +21,9 @@ export const MIGRATIONS: readonly Migration[] = [
         principal       text   NOT NULL,   -- '*' is the dataset total; 'metric:<name>' a metric's own budget
         dataset         text   NOT NULL,
         period          text   NOT NULL,   -- '' when the budget never renews, else e.g. '2026-11'
-        eps_micro       bigint NOT NULL DEFAULT 0,  -- Σ ε of every release (basic composition)
+        eps_micro       bigint NOT NULL DEFAULT 0,  -- Σ ε of every release (basic composition, budget/totals.ts)
         delta_pico      bigint NOT NULL DEFAULT 0,  -- Σ δ of every release
-        laplace_eps_micro bigint NOT NULL DEFAULT 0,        -- Σ ε of Laplace releases
-        laplace_approx_eps_micro bigint NOT NULL DEFAULT 0, -- … of those with δ > 0
-        pure_rho_pico   bigint NOT NULL DEFAULT 0,  -- Σ ε²/2 of pure Laplace releases
-        gauss_rho_pico  bigint NOT NULL DEFAULT 0,  -- Σ ρ of Gaussian releases
-        gauss_delta_pico bigint NOT NULL DEFAULT 0, -- Σ δ of Gaussian releases
+        rho_pico        bigint NOT NULL DEFAULT 0,  -- Σ ρ of Gaussian releases, for the record
         eps_extra_micro bigint NOT NULL DEFAULT 0,  -- approved budget requests add to the limit
         delta_extra_pico bigint NOT NULL DEFAULT 0,
         updated_at      timestamptz NOT NULL DEFAULT now(),
