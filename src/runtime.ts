@@ -21,11 +21,11 @@ import { migrate } from './state/migrate.ts';
 import { createPgStateStore } from './state/pg.ts';
 import { createPgliteStateStore } from './state/pglite.ts';
 import type { StateStore } from './state/store.ts';
-import type { Warehouse } from './warehouse/adapter.ts';
+import { type Warehouse, WarehouseError } from './warehouse/adapter.ts';
 import { demoLoaded, loadDemo } from './warehouse/demo.ts';
 import { createPgWarehouse } from './warehouse/pg.ts';
 import { createPgliteWarehouse, openPglite } from './warehouse/pglite.ts';
-import { ensureReaderRole } from './warehouse/reader-role.ts';
+import { ensureReaderRole, READER_ROLE } from './warehouse/reader-role.ts';
 
 /**
  * The tokenization key: DPQ_TOKEN_KEY, or in embedded mode a key generated once and kept in
@@ -79,6 +79,18 @@ async function setupPgReader(url: string, policy: Policy, logger: Logger): Promi
   }
 }
 
+/** Refuse to start when reads cannot run as configured (e.g. the reader role cannot be assumed). */
+async function probeReads(warehouse: Warehouse): Promise<void> {
+  try {
+    await warehouse.ping();
+  } catch (err: unknown) {
+    if (err instanceof WarehouseError && err.reached) {
+      throw new ConfigError(`DATABASE_URL: a read as ${READER_ROLE} failed (SQLSTATE ${err.sqlState ?? 'unknown'}); the connecting user must be able to SET ROLE ${READER_ROLE}`);
+    }
+    throw err;
+  }
+}
+
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const loaded = options.policy === undefined ? loadPolicy(config.policyDir, config.env) : undefined;
@@ -110,6 +122,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     }
     closers.unshift(() => warehouse.close(), () => state.close());
     await migrate(state);
+    await probeReads(warehouse);
   } catch (err: unknown) {
     for (const close of closers) await close().catch(() => undefined);
     throw err;

@@ -59,12 +59,9 @@ export function createPgWarehouse(options: PgWarehouseOptions): Warehouse {
         client.release(broken);
       }
     },
+    /** A trivial read through the same preamble as every query (READ ONLY, timeout, role). */
     async ping(): Promise<void> {
-      try {
-        await pool.query('SELECT 1');
-      } catch (err: unknown) {
-        throw new WarehouseError(false, sqlStateOf(err), err);
-      }
+      await this.read('SELECT 1', []);
     },
     async close(): Promise<void> {
       await pool.end();

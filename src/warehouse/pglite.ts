@@ -42,9 +42,10 @@ export function createPgliteWarehouse(options: PgliteWarehouseOptions): Warehous
         throw new WarehouseError(!db.closed, sqlStateOf(err), err);
       }
     },
+    /** A trivial read through the same preamble as every query (READ ONLY, timeout, role). */
     async ping(): Promise<void> {
       if (db.closed) throw new WarehouseError(false, undefined, new Error('closed'));
-      await db.query('SELECT 1');
+      await this.read('SELECT 1', []);
     },
     async close(): Promise<void> {
       if (options.owned !== false && !db.closed) await db.close();

@@ -1,8 +1,10 @@
 /**
  * The low-privilege role warehouse reads run as (privacy.md, Side channels): it can read the
  * dataset tables of the policy and nothing else — not schema `dpq`, not other tables. Created when
- * the connecting user may create roles; otherwise dpq reads as the connecting user, which the
- * operator must then restrict (start-up logs a warning).
+ * the connecting user may create roles, and granted to it so that it may SET ROLE; start-up then
+ * probes a read as the role and refuses to start when that fails. When the role cannot be created
+ * at all, dpq reads as the connecting user, which the operator must then restrict (start-up logs a
+ * warning).
  */
 import type { Policy } from '../policy/schema.ts';
 import type { SqlTarget } from './demo.ts';
@@ -19,6 +21,8 @@ export async function ensureReaderRole(target: SqlTarget, policy: Policy): Promi
           CREATE ROLE ${READER_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
         END IF;
       END $$`);
+    // The connecting user must be able to SET ROLE to it (a non-superuser needs the membership).
+    await target.query(`GRANT ${READER_ROLE} TO CURRENT_USER`);
     for (const dataset of Object.values(policy.datasets)) {
       await target.query(`GRANT USAGE ON SCHEMA ${quote(dataset.schema)} TO ${READER_ROLE}`);
       for (const table of Object.keys(dataset.tables)) {
