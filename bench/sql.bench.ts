@@ -11,7 +11,7 @@ import { compile, planQuery } from '../src/sql/index.ts';
 import { type Benchmark, type BenchRow, percentile, timeCalls } from './types.ts';
 
 const DATABASE = 'dpq_bench_sql';
-const RUNS = 7;
+const RUNS = 11;
 
 const SETUP = [
   'DROP TABLE IF EXISTS visits',
@@ -144,7 +144,7 @@ const bench: Benchmark = async (ctx) => {
           scenario: s.name,
           figure: name,
           value: median,
-          unit: 'ms (median of 7)',
+          unit: 'ms (median of 11)',
           ...(name === 'hand-written bounded' ? {} : { reference: { scenario: s.name, figure: 'hand-written bounded' } }),
         });
       }
