@@ -8,7 +8,7 @@
  * it serves the previous release meanwhile, or, when there is none yet, waits for the new one.
  * So concurrent first reads cause exactly one release. A release that cannot be paid for is never
  * computed: the last one is served with `stale: true`. A lease left by a dead replica lapses after
- * LEASE_MS, and its spent budget stays spent.
+ * the lease time (longer than any statement may run), and its spent budget stays spent.
  */
 import crypto from 'node:crypto';
 import { auditedTransaction } from '../audit/record.ts';
@@ -24,7 +24,8 @@ import type { StateQuery } from '../state/store.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
 import { metricParams } from './validate.ts';
 
-export const LEASE_MS = 60_000;
+/** A refresh lease lasts longer than any warehouse statement may run (statement_timeout + margin). */
+export const leaseMs = (services: Services): number => Math.max(60_000, services.config.statementTimeoutMs + 30_000);
 const WAIT_STEP_MS = 50;
 
 export interface MetricRelease {
@@ -76,16 +77,16 @@ type Claim =
   | { readonly kind: 'fresh'; readonly release: MetricRelease }
   | { readonly kind: 'busy' }
   | { readonly kind: 'exhausted' }
-  | { readonly kind: 'claimed'; readonly leaseId: string; readonly releaseId: string; readonly lastSeq: number; readonly prepared: PreparedQuery };
+  | { readonly kind: 'claimed'; readonly leaseId: string; readonly releaseId: string; readonly prepared: PreparedQuery };
 
 /** Serve a metric to `principal` (who may read it): the current release, a new one, or a stale one. */
 export async function readMetric(services: Services, principal: Principal, name: string, metric: Metric): Promise<ServedMetric> {
-  const deadline = Date.now() + LEASE_MS;
+  const deadline = Date.now() + leaseMs(services);
   for (;;) {
     const latest = await latestRelease(services.state, name);
     const now = services.clock.now();
     if (latest !== undefined && now < latest.nextReleaseAt) return { release: latest, stale: false };
-    if (latest !== undefined && (await knownExhausted(services.state, name, limitKeyOf(services, metric)))) {
+    if (latest !== undefined && (await knownExhausted(services.state, name, limitKeyOf(services, metric, now)))) {
       services.telemetry.metricStale.inc({ metric: name });
       return { release: latest, stale: true };
     }
@@ -113,9 +114,10 @@ export async function readMetric(services: Services, principal: Principal, name:
   }
 }
 
-/** The limits a metric's budget was found spent under (a policy change clears the finding). */
-function limitKeyOf(services: Services, metric: Metric): string {
-  return JSON.stringify([metric.budget, services.policy.datasets[metric.dataset]!.budget.total ?? null]);
+/** The limits and budget period a metric's budget was found spent under (a policy change or a new period clears the finding). */
+function limitKeyOf(services: Services, metric: Metric, now: Date): string {
+  const dataset = services.policy.datasets[metric.dataset]!;
+  return JSON.stringify([metric.budget, dataset.budget.total ?? null, periodOf(dataset.budget.renew, now).key]);
 }
 
 async function knownExhausted(db: StateQuery, name: string, limitKey: string): Promise<boolean> {
@@ -125,7 +127,7 @@ async function knownExhausted(db: StateQuery, name: string, limitKey: string): P
 
 async function claimRefresh(services: Services, principal: Principal, name: string, metric: Metric, prepared: PreparedQuery, now: Date): Promise<Claim> {
   const dataset = services.policy.datasets[metric.dataset]!;
-  const limitKey = limitKeyOf(services, metric);
+  const limitKey = limitKeyOf(services, metric, now);
   return auditedTransaction(services, async (tx, record) => {
     await tx.query('INSERT INTO dpq.metric_state (metric) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
     const state = (
@@ -164,13 +166,13 @@ async function claimRefresh(services: Services, principal: Principal, name: stri
     const leaseId = crypto.randomBytes(12).toString('base64url');
     await tx.query('UPDATE dpq.metric_state SET lease_until = $2, lease_id = $3, exhausted_for = NULL WHERE metric = $1', [
       name,
-      new Date(now.getTime() + LEASE_MS).toISOString(),
+      new Date(now.getTime() + leaseMs(services)).toISOString(),
       leaseId,
     ]);
     const charge = prepared.split.charge;
     await record([{ ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { metric: name, stage: 'charged', releaseId } }]);
     services.telemetry.epsilonSpent.inc({ dataset: metric.dataset }, charge.epsilon);
-    return { kind: 'claimed', leaseId, releaseId, lastSeq: latest?.seq ?? 0, prepared };
+    return { kind: 'claimed', leaseId, releaseId, prepared };
   });
 }
 
@@ -195,22 +197,25 @@ async function computeRelease(
     throw err;
   }
   const releasedAt = services.clock.now();
-  const release: MetricRelease = {
-    seq: claim.lastSeq + 1,
-    releasedAt,
-    nextReleaseAt: new Date(releasedAt.getTime() + metric.refresh),
-    body: JSON.stringify(stored),
-  };
-  await auditedTransaction(services, async (tx, record) => {
-    await tx.query(
-      'INSERT INTO dpq.metric_releases (metric, seq, id, released_at, next_release_at, body) VALUES ($1, $2, $3, $4, $5, $6)',
-      [name, release.seq, claim.releaseId, release.releasedAt.toISOString(), release.nextReleaseAt.toISOString(), release.body],
+  const nextReleaseAt = new Date(releasedAt.getTime() + metric.refresh);
+  const body = JSON.stringify(stored);
+  // The seq is taken under the metric's row lock, so even a release whose lease lapsed (and was
+  // claimed again elsewhere) is stored: its budget was spent either way.
+  const seq = await auditedTransaction(services, async (tx, record) => {
+    await tx.query('SELECT 1 FROM dpq.metric_state WHERE metric = $1 FOR UPDATE', [name]);
+    const inserted = await tx.query<{ seq: number }>(
+      `INSERT INTO dpq.metric_releases (metric, seq, id, released_at, next_release_at, body)
+       SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4, $5 FROM dpq.metric_releases WHERE metric = $1
+       RETURNING seq`,
+      [name, claim.releaseId, releasedAt.toISOString(), nextReleaseAt.toISOString(), body],
     );
     await tx.query(giveBack, [name, claim.leaseId]);
     await record([
       { ...base, outcome: 'answered', epsilon: stored.privacy.epsilon, delta: stored.privacy.delta, rowCount: stored.rows.length, details: { metric: name, releaseId: claim.releaseId } },
     ]);
+    return Number(inserted.rows[0]!.seq);
   });
+  const release: MetricRelease = { seq, releasedAt, nextReleaseAt, body };
   services.telemetry.metricReleases.inc({ metric: name });
   return release;
 }

@@ -1,6 +1,7 @@
 /**
  * Start-up check of the metrics of a policy: each metric's SQL must pass the aggregate rules of
- * its dataset and its ε must be splittable over its measurements, or the start stops with the file
+ * its dataset, its ε must be splittable over its measurements, and one release must fit the metric's
+ * budget (δ included: a metric that needs partition selection needs a δ budget), or the start stops with the file
  * and the path (`policies/clinic.yaml: metrics.visits_by_region.sql: …`).
  */
 import { DpqError } from '../errors.ts';
@@ -30,7 +31,14 @@ export async function validateMetrics(policy: Policy, origins: Readonly<Record<s
     const params = metricParams(policy, name, metric);
     try {
       const plan = await planQuery(metric.sql, params.dataset, { delta: params.delta, dataset: metric.dataset });
-      splitFor(params, plan);
+      const { charge } = splitFor(params, plan);
+      if (charge.epsilon > metric.budget.epsilon || charge.delta > metric.budget.delta) {
+        problems.push({
+          file,
+          path: `metrics.${name}.budget`,
+          message: `one release costs ε=${charge.epsilon}, δ=${charge.delta}, more than the metric's budget (ε=${metric.budget.epsilon}, δ=${metric.budget.delta})`,
+        });
+      }
     } catch (err: unknown) {
       if (!(err instanceof DpqError)) throw err;
       const hint = typeof err.details?.hint === 'string' ? ` (${err.details.hint})` : '';

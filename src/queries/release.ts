@@ -111,7 +111,8 @@ export function releaseResult({ plan, split, groups, rng, confidence }: ReleaseI
           upper: fromGridUnits(m.histogram.upper, g),
           p: a.percentile ?? 0.5,
           epsilon: calibrated[i]!.epsilon,
-          maxRowsPerUnit: plan.bounding.maxRowsPerUnit,
+          // The rank utility moves by at most the histogram's L1 sensitivity (rows per person).
+          maxRowsPerUnit: Number(m.sensitivity.l1),
           grid: g,
         }, rng);
       }
@@ -122,6 +123,10 @@ export function releaseResult({ plan, split, groups, rng, confidence }: ReleaseI
       aggregates: plan.aggregates.map((a) => aggregateValue(plan, a, noisy, calibrated, confidence, avgStddev)),
     });
   }
+  // The warehouse returns private groups in its hash-table order, which depends on data beyond
+  // the release (table size, keys that were not released): sort them by key values instead.
+  // Public domains keep their declared order.
+  if (plan.partitions.kind === 'private') groupsOut.sort(compareKeys);
   const rows = applyPostProcessing(plan.post, groupsOut).map((g) => {
     const row: Record<string, JsonValue> = {};
     plan.select.forEach((s, i) => {
@@ -139,6 +144,22 @@ export function releaseResult({ plan, split, groups, rng, confidence }: ReleaseI
   return { columns: names, rows, accuracy, partitionSelection: plan.partitions.kind };
 }
 
+/** A canonical order of released groups: by key values, NULL last, numbers numerically. */
+function compareKeys(a: ReleasedGroup, b: ReleasedGroup): number {
+  for (let i = 0; i < a.keys.length; i++) {
+    const x = a.keys[i] ?? null;
+    const y = b.keys[i] ?? null;
+    if (x === y) continue;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    const sx = String(x);
+    const sy = String(y);
+    if (sx !== sy) return sx < sy ? -1 : 1;
+  }
+  return 0;
+}
+
 function aggregateValue(
   plan: QueryPlan,
   a: AggregateNode,
@@ -154,8 +175,14 @@ function aggregateValue(
     case 'count':
     case 'count_distinct_units':
       return Number(releasedCount(at(0) as bigint));
-    case 'sum':
-      return real(at(0) as bigint);
+    case 'sum': {
+      // A sum of values in [lower, upper] has the sign of the bounds: clamp (post-processing).
+      const b = a.bounds!;
+      const sum = real(at(0) as bigint);
+      if (b.lower >= 0n) return Math.max(0, sum);
+      if (b.upper <= 0n) return Math.min(0, sum);
+      return sum;
+    }
     case 'avg': {
       // Sum of x − c (grid units) and count; AVG = c + S/C, clamped to the bounds.
       const b = a.bounds!;

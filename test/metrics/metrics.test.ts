@@ -138,6 +138,27 @@ describe('noisy metrics across replicas (pg)', function () {
   });
 });
 
+describe('noisy metrics with a renewing budget (pglite)', function () {
+  this.timeout(120_000);
+  it('turns stale when the period budget is spent and releases again in the next period', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 23, 9, 0, 0));
+    const dir = policyDir({ 'clinic.yaml': (t) => t.replace('renew: never', 'renew: daily').replace('budget: { epsilon: 10 }', 'budget: { epsilon: 0.1 }') });
+    const svc = await startService('pglite', { clock, env: { DPQ_POLICY_DIR: dir } });
+    try {
+      const read = async (): Promise<MetricBody> => (await (await svc.request('GET', '/v1/metrics/visits_by_region', { token: DASH_KEY })).json()) as MetricBody;
+      const first = await read();
+      clock.advance(HOUR + 1);
+      expect((await read()).stale).to.equal(true);
+      clock.advance(24 * HOUR);
+      const next = await read();
+      expect(next.stale).to.equal(false);
+      expect(next.id).to.not.equal(first.id);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+
 describe('metric SQL is checked at start', function () {
   this.timeout(60_000);
   it('stops the start on a metric whose SQL is not allowed, naming the file and path', () => {
@@ -145,5 +166,12 @@ describe('metric SQL is checked at start', function () {
     const r = spawnSync(process.execPath, ['bin/dpq.js', 'serve'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', DPQ_POLICY_DIR: dir, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none', DPQ_TOKEN_KEY: '55'.repeat(32) } });
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/clinic\.yaml: metrics\.visits_by_region\.sql: .*unit column/i);
+  });
+
+  it('stops the start on a metric whose one release costs more than its budget', () => {
+    const dir = policyDir({ 'clinic.yaml': (t) => t.replace('sql: SELECT region, COUNT(*) AS visits FROM visits GROUP BY region', 'sql: SELECT diagnosis, COUNT(*) FROM visits GROUP BY diagnosis') });
+    const r = spawnSync(process.execPath, ['bin/dpq.js', 'serve'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', DPQ_POLICY_DIR: dir, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none', DPQ_TOKEN_KEY: '55'.repeat(32) } });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/clinic\.yaml: metrics\.visits_by_region\.budget: one release costs ε=0\.1, δ=1e-7/);
   });
 });
