@@ -14,13 +14,12 @@ export interface CacheKeyParts {
   readonly epsilon: number;
   readonly delta: number;
   readonly mechanism: string;
-  readonly confidence: number;
 }
 
 export function cacheKey(p: CacheKeyParts): string {
   return crypto
     .createHash('sha256')
-    .update(JSON.stringify([p.dataset, p.fingerprint, p.epsilon, p.delta, p.mechanism, p.confidence]))
+    .update(JSON.stringify([p.dataset, p.fingerprint, p.epsilon, p.delta, p.mechanism]))
     .digest('hex');
 }
 

@@ -31,21 +31,25 @@ const KIND: Readonly<Record<AggregateFunction, AggregateKind>> = {
   percentile_cont: 'quantile',
 };
 
-const keyedCache = new WeakMap<Services, Map<string, Promise<ReadonlySet<string>>>>();
+/** How long a catalog answer about keyed tables is trusted (a dropped unique index is noticed within it). */
+const KEYED_TTL_MS = 60_000;
+const keyedCache = new WeakMap<Services, Map<string, { at: number; tables: Promise<ReadonlySet<string>> }>>();
 
-/** The dataset's tables keyed by their unit (catalog lookup, remembered; empty when it fails). */
+/** The dataset's tables keyed by their unit (catalog lookup, remembered briefly; empty when it fails). */
 function keyedTables(services: Services, name: string, dataset: Dataset): Promise<ReadonlySet<string>> {
   let perDataset = keyedCache.get(services);
   if (perDataset === undefined) keyedCache.set(services, (perDataset = new Map()));
+  const now = Date.now();
   let found = perDataset.get(name);
-  if (found === undefined) {
-    found = findKeyedTables(services.warehouse, dataset).catch(() => {
+  if (found === undefined || now - found.at > KEYED_TTL_MS) {
+    const tables = findKeyedTables(services.warehouse, dataset).catch(() => {
       perDataset.delete(name); // try again next time; unkeyed is always safe
-      return new Set<string>();
+      return new Set<string>() as ReadonlySet<string>;
     });
+    found = { at: now, tables };
     perDataset.set(name, found);
   }
-  return found;
+  return found.tables;
 }
 
 /** What the budget split needs to know of a query, but its ε. */
@@ -65,8 +69,11 @@ export function splitFor(params: Pick<QueryParams, 'epsilon' | 'delta' | 'mechan
 
 /** Parse, validate and plan `sql` under already resolved parameters, and cost it. */
 export async function prepareQuery(services: Services, params: QueryParams, sql: string): Promise<PreparedQuery> {
+  // Validate first: a refused query never reaches the warehouse, not even its catalog.
+  const options = { delta: params.delta, dataset: params.datasetName };
+  let plan = await planQuery(sql, params.dataset, options);
   const keyed = await keyedTables(services, params.datasetName, params.dataset);
-  const plan = await planQuery(sql, params.dataset, { delta: params.delta, dataset: params.datasetName, keyedTables: keyed });
+  if (plan.tables.some((t) => keyed.has(t.name))) plan = await planQuery(sql, params.dataset, { ...options, keyedTables: keyed });
   const [fp, redacted] = await Promise.all([fingerprint(sql), redact(sql)]);
   return { params, plan, split: splitFor(params, plan), fingerprint: fp, redacted };
 }

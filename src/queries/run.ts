@@ -102,7 +102,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const key = { principal: ctx.principal.name, dataset, period: period.key };
   const { limit, total } = budgetLimits(params.dataset);
   const keyOf = (fingerprint: string): string =>
-    cacheKey({ dataset, fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism, confidence: params.confidence });
+    cacheKey({ dataset, fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism });
   const textKey = keyOf(textFingerprint(body.sql));
 
   // Replay cache, first by the exact text (no parsing), then by the parse-tree fingerprint.

@@ -66,12 +66,14 @@ for (const backend of BACKENDS) {
       await expectError(await svc.request('GET', '/v1/datasets', { token: 'dpq_demo_dashboard_kez' }), 401, 'UNAUTHENTICATED');
     });
 
-    it('should take roles from the policy: the dashboard API key may not query datasets', async () => {
-      await expectError(await svc.request('GET', '/v1/datasets', { token: 'dpq_demo_dashboard_key' }), 403, 'FORBIDDEN');
+    it('should take roles from the policy: the dashboard API key may not read the audit log', async () => {
+      await expectError(await svc.request('GET', '/v1/audit', { token: 'dpq_demo_dashboard_key' }), 403, 'FORBIDDEN');
+      const listed = (await (await svc.request('GET', '/v1/datasets', { token: 'dpq_demo_dashboard_key' })).json()) as { datasets: unknown[] };
+      expect(listed.datasets).to.deep.equal([]);
     });
 
-    it('should refuse an approver listing datasets to query', async () => {
-      await expectError(await svc.request('GET', '/v1/datasets', { principal: 'bob' }), 403, 'FORBIDDEN');
+    it('should refuse an approver running a query', async () => {
+      await expectError(await svc.request('POST', '/v1/queries', { principal: 'bob', body: { sql: 'SELECT COUNT(*) FROM visits' } }), 403, 'FORBIDDEN');
     });
   });
 }
