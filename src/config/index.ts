@@ -47,6 +47,7 @@ const envSchema = z
     DPQ_TOKEN_KEY: tokenKey,
     DPQ_NOISE_SEED: optionalString,
     DPQ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    DPQ_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
     NODE_ENV: optionalString,
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   })
@@ -81,6 +82,8 @@ export interface Config {
   readonly tokenKey: Buffer | undefined;
   readonly noiseSeed: string | undefined;
   readonly statementTimeoutMs: number;
+  /** Requests per minute per principal and replica (0: no limit). */
+  readonly rateLimitPerMinute: number;
   readonly production: boolean;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** True when the warehouse is the embedded PGlite (demo mode). */
@@ -119,6 +122,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     tokenKey: e.DPQ_TOKEN_KEY,
     noiseSeed: e.DPQ_NOISE_SEED,
     statementTimeoutMs: e.DPQ_STATEMENT_TIMEOUT_MS,
+    rateLimitPerMinute: e.DPQ_RATE_LIMIT,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     embedded: databaseUrl === undefined,

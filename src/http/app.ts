@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import type { Services } from '../services.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { accessLog, authenticate, requestId } from './middleware.ts';
+import { rateLimit } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
 
 /** A route module: mounts its endpoints on the authenticated `/v1` router. */
@@ -22,8 +23,13 @@ export function createApp(services: Services, modules: readonly RouteModule[]): 
   app.use(serviceRoutes(services));
 
   const v1 = Router();
+  v1.use((req, res, next) => {
+    res.locals.routeBase = req.baseUrl; // express resets baseUrl before an error response finishes
+    next();
+  });
   v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   v1.use(authenticate(services));
+  v1.use(rateLimit(services.config.rateLimitPerMinute, services.clock));
   for (const mount of modules) mount(v1, services);
   app.use('/v1', v1);
 

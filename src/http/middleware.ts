@@ -15,9 +15,10 @@ export const requestId: RequestHandler = (req, res, next) => {
   next();
 };
 
-function routeOf(req: Request): string {
+function routeOf(req: Request, locals: Record<string, unknown>): string {
   const path = req.route?.path;
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
+  const base = typeof locals.routeBase === 'string' ? locals.routeBase : req.baseUrl;
+  return typeof path === 'string' ? `${base}${path}` : 'unmatched';
 }
 
 /** One log line and the request metrics per response — route, status, principal; never bodies. */
@@ -26,7 +27,7 @@ export function accessLog(services: Services): RequestHandler {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
+      const labels = { method: req.method, route: routeOf(req, res.locals), status: String(res.statusCode) };
       services.telemetry.httpRequests.inc(labels);
       services.telemetry.httpLatency.observe(labels, seconds);
       services.logger.info('request', {

@@ -62,3 +62,25 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('rate limit (pg)', function () {
+  this.timeout(60_000);
+  it('answers 429 RATE_LIMITED with Retry-After past DPQ_RATE_LIMIT requests a minute per principal', async () => {
+    const svc = await startService('pg', { env: { DPQ_RATE_LIMIT: '5' } });
+    try {
+      for (let i = 0; i < 5; i++) expect((await svc.request('GET', '/v1/budget', { principal: 'alice' })).status).to.equal(200);
+      const limited = await svc.request('GET', '/v1/budget', { principal: 'alice' });
+      expect(limited.status).to.equal(429);
+      expect(limited.headers.get('retry-after')).to.equal('12');
+      expect(((await limited.json()) as { error: { code: string } }).error.code).to.equal('RATE_LIMITED');
+      expect((await svc.request('GET', '/v1/budget', { principal: 'sam' })).status).to.equal(200);
+      // An error raised inside a /v1 route keeps its full route label.
+      expect((await svc.request('POST', '/v1/queries', { principal: 'sam', body: { sql: 'SELECT * FROM visits' } })).status).to.equal(422);
+      const metrics = await (await svc.request('GET', '/metrics')).text();
+      expect(metrics).to.match(/dpq_http_requests_total\{method="GET",route="unmatched",status="429"\} 1/);
+      expect(metrics).to.match(/dpq_http_requests_total\{method="POST",route="\/v1\/queries",status="422"\} 1/);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
