@@ -1,28 +1,65 @@
 /** `dpq serve` / `npm start`: configuration → runtime → HTTP server, with tokens printed in demo mode. */
-import { ConfigError, loadConfig } from '../config/index.ts';
+import net from 'node:net';
+import { type Config, ConfigError, loadConfig } from '../config/index.ts';
 import { mintToken } from '../http/auth.ts';
 import { PolicyError } from '../policy/load.ts';
-import { createRuntime } from '../runtime.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
 import { listen, stopOnSignals } from '../server.ts';
+import { StateUnavailableError } from '../state/store.ts';
+import { WarehouseError } from '../warehouse/adapter.ts';
+import { DataDirInUseError } from '../warehouse/data-dir-lock.ts';
+
+/** host:port of a connection string, without credentials, for messages. */
+function where(url: string | undefined): string {
+  if (url === undefined) return 'the embedded database';
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'the configured server';
+  }
+}
+
+/** Fail before the (slow) first start when the port is taken. */
+async function portFree(config: Config): Promise<boolean> {
+  if (config.port === 0) return true;
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(config.port, config.host, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A start-up failure as one clear line naming the variable, or undefined when it is unexpected. */
+function explain(e: unknown, config: Config | undefined): string | undefined {
+  if (e instanceof ConfigError || e instanceof PolicyError || e instanceof DataDirInUseError) return e.message;
+  if (e instanceof StateUnavailableError) {
+    return `${config?.stateUrl === config?.databaseUrl ? 'DATABASE_URL' : 'DPQ_STATE_URL'}: the state store at ${where(config?.stateUrl)} cannot be reached`;
+  }
+  if (e instanceof WarehouseError && !e.reached) return `DATABASE_URL: the warehouse at ${where(config?.databaseUrl)} cannot be reached`;
+  return undefined;
+}
 
 export async function serve(): Promise<number> {
   const started = Date.now();
-  let runtime;
+  let config: Config | undefined;
+  let runtime: Runtime;
   try {
-    const config = loadConfig();
+    config = loadConfig();
+    if (!(await portFree(config))) throw new ConfigError(`PORT: ${config.host}:${config.port} is in use; set PORT (or HOST) to another address`);
     runtime = await createRuntime(config);
   } catch (e: unknown) {
-    if (e instanceof ConfigError || e instanceof PolicyError) {
-      process.stderr.write(`dpq: cannot start: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    const message = explain(e, config);
+    if (message === undefined) throw e;
+    process.stderr.write(`dpq: cannot start: ${message}\n`);
+    return 1;
   }
   const running = await listen(runtime);
   stopOnSignals(running, (m) => runtime.logger.info(m));
   const lines = [`dpq is listening on ${running.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`];
   if (runtime.config.embedded) {
-    lines.push('', 'Embedded demo mode: PGlite with the demo clinic dataset. Bearer tokens (valid 12 h):');
+    const lasting = runtime.config.jwtSecret === undefined ? 'valid 12 h, until this process stops (set DPQ_JWT_SECRET to keep them)' : 'valid 12 h';
+    lines.push('', `Embedded demo mode: PGlite with the demo clinic dataset. Bearer tokens (${lasting}):`);
     for (const name of Object.keys(runtime.policy.principals)) {
       const p = runtime.policy.principals[name]!;
       if (p.apiKeySha256 !== undefined) continue;

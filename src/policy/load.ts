@@ -74,7 +74,11 @@ function deepFreeze<T>(value: T): T {
 /** Load and validate the policy folder; throws PolicyError with every problem found. */
 export function loadPolicy(dir: string, env: Readonly<Record<string, string | undefined>> = {}): LoadedPolicy {
   const problems: PolicyProblem[] = [];
-  const rel = (f: string): string => path.relative(process.cwd(), f) || f;
+  // Names inside the working directory are shown relative to it, others in full.
+  const rel = (f: string): string => {
+    const r = path.relative(process.cwd(), f);
+    return r === '' || r.startsWith('..') || path.isAbsolute(r) ? path.resolve(f) : r;
+  };
   let files: string[];
   try {
     files = fs

@@ -128,3 +128,36 @@ describe('npx dpq demo load', function () {
     expect(Number(n.rows[0]!.n)).to.equal(Number(m[2]));
   });
 });
+
+describe('start-up refusals name what to change', function () {
+  this.timeout(60_000);
+
+  it('names PORT when the port is taken, before loading anything', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as import('node:net').AddressInfo).port;
+    try {
+      const r = dpq(['serve'], { PORT: String(port), DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' });
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.match(/cannot start: PORT: 127\.0\.0\.1:\d+ is in use/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('names DATABASE_URL and the host when the database cannot be reached', () => {
+    const r = dpq(['serve'], { PORT: '0', DATABASE_URL: 'postgresql://u:secret@127.0.0.1:1/db', DPQ_TOKEN_KEY: '11'.repeat(32) });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/cannot start: DATABASE_URL: the state store at 127\.0\.0\.1:1\/db cannot be reached/);
+    expect(r.stderr).to.not.include('secret');
+  });
+
+  it('refuses a second process on the same embedded data dir', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-lock-'));
+    fs.writeFileSync(path.join(dir, 'dpq.pid'), String(process.pid));
+    const r = dpq(['audit', 'verify'], { DPQ_DATA_DIR: dir });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/DPQ_DATA_DIR: .* is in use by process \d+/);
+  });
+});
