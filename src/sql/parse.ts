@@ -42,6 +42,12 @@ export function ready(): Promise<void> {
 }
 
 /** Parse with the PostgreSQL grammar; unparseable SQL is `SQL_SYNTAX` with its position. */
+/** "SQL syntax error at position 7, near "FORM"" — or "at the end" when the text stops short. */
+function syntaxMessage(sql: string, position: number): string {
+  const near = /^\S{1,40}/.exec(sql.slice(position))?.[0];
+  return near === undefined ? 'SQL syntax error at the end of the query' : `SQL syntax error at position ${position}, near "${near}"`;
+}
+
 export async function parseSql(sql: string): Promise<ParsedSql> {
   await ready();
   const source = sourceText(sql);
@@ -51,8 +57,9 @@ export async function parseSql(sql: string): Promise<ParsedSql> {
     statements = parseSync(sql).stmts ?? [];
   } catch (err: unknown) {
     if (hasSqlDetails(err) && err.sqlDetails !== undefined) {
+      // Our own words, pointing into the caller's SQL: the parser's message text is not passed on.
       const position = source.fromCodePoint(err.sqlDetails.cursorPosition);
-      throw syntaxError(`SQL syntax error: ${err.sqlDetails.message}`, position);
+      throw syntaxError(syntaxMessage(sql, position), position);
     }
     throw syntaxError('SQL syntax error', 0);
   }

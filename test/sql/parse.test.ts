@@ -81,6 +81,14 @@ describe('fingerprint: the replay-cache key', () => {
     expect((err as DpqError).code).to.equal('SQL_SYNTAX');
   });
 
+  it("answers a syntax error in dpq's words, pointing into the caller's SQL, never the parser's text", async () => {
+    const err = (await parseSql('SELECT COUNT(*) FORM visits').catch((e: unknown) => e)) as DpqError;
+    expect(err.message).to.equal('SQL syntax error at position 21, near "visits"'); // FORM reads as an alias
+    expect(err.details).to.deep.equal({ position: 21 });
+    const open = (await parseSql("SELECT COUNT(*) FROM visits WHERE region = 'a").catch((e: unknown) => e)) as DpqError;
+    expect(open.message).to.not.match(/unterminated|at or near/);
+  });
+
   it("keeps libpg-query's literal-blind fingerprint apart, as shapeFingerprint", async () => {
     expect(await shapeFingerprint(base)).to.equal(await shapeFingerprint(base.replace('10', '99')));
     expect(await fingerprint(base)).to.not.equal(await fingerprint(base.replace('10', '99')));
