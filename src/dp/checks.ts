@@ -3,19 +3,17 @@
  *
  * Every public entry point of `src/dp/` validates its privacy parameters here, so a NaN, an
  * infinite ε or a δ of 1 can never reach a sampler or a calibration. A bad value throws
- * `DpParameterError`, a `DpqError` with code INVALID_REQUEST: the HTTP error handler maps it to 400
- * without knowing about this module, and `param` names the offending parameter.
+ * `DpParameterError`; `param` names the offending parameter. This library knows nothing of HTTP:
+ * the service's error handler maps the error to 400 INVALID_REQUEST.
  */
-import { DpqError } from '../errors.ts';
 
-export class DpParameterError extends DpqError {
-  /** Tag for narrowing without `instanceof` across module copies. */
-  readonly kind = 'dp-parameter' as const;
+export class DpParameterError extends Error {
+  override readonly name = 'DpParameterError';
   /** The parameter that was rejected, e.g. `epsilon`, `delta`, `confidence`. */
   readonly param: string;
 
   constructor(param: string, message: string) {
-    super('INVALID_REQUEST', `${param}: ${message}`, { param });
+    super(`${param}: ${message}`);
     this.param = param;
   }
 }

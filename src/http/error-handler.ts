@@ -4,6 +4,7 @@
  * fixed message; no stack trace or database text reaches a client.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { DpParameterError } from '../dp/index.ts';
 import { DpqError, FIXED_MESSAGES } from '../errors.ts';
 import { StateUnavailableError } from '../state/store.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
@@ -12,6 +13,7 @@ import type { Logger } from '../log.ts';
 /** Map any thrown value to a DpqError. */
 export function toDpqError(err: unknown): DpqError {
   if (err instanceof DpqError) return err;
+  if (err instanceof DpParameterError) return new DpqError('INVALID_REQUEST', err.message, { field: err.param });
   if (err instanceof StateUnavailableError) return new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
   if (err instanceof WarehouseError) {
     return err.reached

@@ -3,7 +3,8 @@
  * fingerprints. Pure with respect to data — the only warehouse read is the catalog lookup of
  * keyed tables (once per dataset per process), which touches no dataset row.
  */
-import { type AggregateKind, type BudgetRequest, type BudgetSplit, splitBudget } from '../dp/index.ts';
+import { type AggregateKind, type BudgetRequest, type BudgetSplit, DpParameterError, splitBudget } from '../dp/index.ts';
+import { invalidRequest } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { findKeyedTables, fingerprint, planQuery, redact } from '../sql/index.ts';
@@ -62,9 +63,14 @@ export function budgetRequestFor(params: Pick<QueryParams, 'delta' | 'mechanism'
   };
 }
 
-/** The split of a plan's cost, from the request and the plan only. */
+/** The split of a plan's cost, from the request and the plan only; parameters it cannot split are 400. */
 export function splitFor(params: Pick<QueryParams, 'epsilon' | 'delta' | 'mechanism'>, plan: QueryPlan): BudgetSplit {
-  return splitBudget({ ...budgetRequestFor(params, plan), epsilon: params.epsilon });
+  try {
+    return splitBudget({ ...budgetRequestFor(params, plan), epsilon: params.epsilon });
+  } catch (err: unknown) {
+    if (err instanceof DpParameterError) throw invalidRequest(err.message, { field: err.param });
+    throw err;
+  }
 }
 
 /** Parse, validate and plan `sql` under already resolved parameters, and cost it. */

@@ -1,5 +1,6 @@
 /** Property tests (fast-check): grid outputs, finiteness for every valid input, validation of invalid ones. */
 import { expect } from 'chai';
+import { toDpqError } from '../../src/http/error-handler.ts';
 import fc from 'fast-check';
 import { noiseAccuracy } from '../../src/dp/accuracy.ts';
 import { splitBudget } from '../../src/dp/budget-split.ts';
@@ -29,7 +30,7 @@ const throwsParam = (f: () => unknown, param: string): boolean => {
     f();
     return false;
   } catch (e: unknown) {
-    return e instanceof DpParameterError && e.param === param && e.code === 'INVALID_REQUEST';
+    return e instanceof DpParameterError && e.param === param;
   }
 };
 
@@ -131,16 +132,16 @@ describe('dp properties', () => {
     );
   });
 
-  it('maps the validation error to INVALID_REQUEST with the parameter named', () => {
+  it('is mapped by the service to INVALID_REQUEST with the parameter named', () => {
     try {
       laplaceNoise(integerSensitivity(1n), Number.NaN);
       expect.fail('should throw');
     } catch (e: unknown) {
       expect(e).to.be.instanceOf(DpParameterError);
-      if (e instanceof DpParameterError) {
-        expect(e.status).to.equal(400);
-        expect(e.details).to.deep.equal({ param: 'epsilon' });
-      }
+      const mapped = toDpqError(e);
+      expect(mapped.status).to.equal(400);
+      expect(mapped.code).to.equal('INVALID_REQUEST');
+      expect(mapped.details).to.deep.equal({ field: 'epsilon' });
     }
   });
 });

@@ -17,7 +17,7 @@ describe('dp engine boundaries', () => {
     for (const file of sources(path.join(root, 'src/dp'))) {
       const imports = [...fs.readFileSync(file, 'utf8').matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]!);
       for (const spec of imports) {
-        const allowed = spec.startsWith('./') || spec === '../errors.ts' || spec.startsWith('node:') || spec === 'seedrandom';
+        const allowed = spec.startsWith('./') || spec.startsWith('node:') || spec === 'seedrandom';
         expect(allowed, `${path.relative(root, file)} imports ${spec}`).to.equal(true);
       }
     }
