@@ -25,11 +25,11 @@ import { notAllowed } from '../sql/refuse.ts';
 import { buildScope, type Scope } from '../sql/scope.ts';
 import type { SourceText } from '../sql/source.ts';
 import { ident } from '../sql/sql-text.ts';
+import { checkLikePattern } from '../sql/where.ts';
 import { maskOf, tokenDomain } from './masking.ts';
 
 export const MAX_SELECT_ITEMS = 100;
 export const MAX_IN_LIST = 1000;
-export const MAX_LIKE_WILDCARDS = 4;
 
 /** One column of the result. `mask` is undefined when it is shown in clear. */
 export interface RawColumn {
@@ -246,10 +246,7 @@ export function validateRaw(parsed: ParsedSql, dataset: Dataset, options: RawOpt
           throw notAllowed('LIKE … ESCAPE', position, 'LIKE … ESCAPE is not allowed.', "Write the pattern with the default escape character \\: diagnosis LIKE 'J\\_%'.");
         }
         const lit = literalFor(e.rexpr, 'text', column.name, source, 'as a LIKE pattern');
-        const wildcards = (lit.value as string).split('%').length - 1;
-        if (wildcards > MAX_LIKE_WILDCARDS) {
-          throw notAllowed('LIKE pattern', lit.position, `The pattern has ${wildcards} % wildcards.`, `Use at most ${MAX_LIKE_WILDCARDS}.`);
-        }
+        checkLikePattern(lit);
         return `(${sql} ${sqlOp} ${params.add(lit.value as string, 'text')})`;
       }
       case 'AEXPR_BETWEEN':

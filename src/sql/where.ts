@@ -110,15 +110,7 @@ export function filterOf(node: Node, ctx: FilterContext): FilterNode {
         throw notAllowed('LIKE … ESCAPE', position, 'LIKE … ESCAPE is not allowed.', "Write the pattern with the default escape character \\: diagnosis LIKE 'J\\_%'.");
       }
       const pattern = literalFor(e.rexpr, 'text', column.name, ctx.source, 'as a LIKE pattern');
-      // PostgreSQL raises an error for a pattern ending in a lone escape character, but only when a
-      // row matches up to it: an error that would depend on the data.
-      if (/(^|[^\\])(\\\\)*\\$/.test(pattern.value as string)) {
-        throw notAllowed('LIKE pattern', pattern.position, 'The pattern ends with the escape character \\.', "Escape it (\\\\) or remove it: diagnosis LIKE 'J%'.");
-      }
-      const wildcards = (pattern.value as string).split('%').length - 1;
-      if (wildcards > MAX_LIKE_WILDCARDS) {
-        throw notAllowed('LIKE pattern', pattern.position, `The pattern has ${wildcards} % wildcards.`, `Use at most ${MAX_LIKE_WILDCARDS}.`);
-      }
+      checkLikePattern(pattern);
       return { kind: 'like', column, negated: like.negated, caseInsensitive: like.caseInsensitive, pattern };
     }
     case 'AEXPR_BETWEEN':
@@ -133,6 +125,21 @@ export function filterOf(node: Node, ctx: FilterContext): FilterNode {
     }
     default:
       return refuseNode(node, ctx);
+  }
+}
+
+/**
+ * The checks every LIKE pattern passes, for aggregate and raw queries alike: PostgreSQL raises an
+ * error for a pattern ending in a lone escape character, but only when a row matches up to it —
+ * an error that would depend on the data — and many wildcards make matching slow.
+ */
+export function checkLikePattern(pattern: LiteralNode): void {
+  if (/(^|[^\\])(\\\\)*\\$/.test(pattern.value as string)) {
+    throw notAllowed('LIKE pattern', pattern.position, 'The pattern ends with the escape character \\.', "Escape it (\\\\) or remove it: diagnosis LIKE 'J%'.");
+  }
+  const wildcards = (pattern.value as string).split('%').length - 1;
+  if (wildcards > MAX_LIKE_WILDCARDS) {
+    throw notAllowed('LIKE pattern', pattern.position, `The pattern has ${wildcards} % wildcards.`, `Use at most ${MAX_LIKE_WILDCARDS}.`);
   }
 }
 
