@@ -29,7 +29,7 @@ import {
   selectPartition,
   varianceFromNoisy,
 } from '../dp/index.ts';
-import type { DecodedGroup } from '../sql/decode.ts';
+import { type DecodedGroup, histogramCounts, type PendingHistogram } from '../sql/decode.ts';
 import type { AggregateNode, QueryPlan } from '../sql/plan.ts';
 import type { Cell } from '../warehouse/adapter.ts';
 import { applyPostProcessing, type ReleasedGroup } from './post-process.ts';
@@ -106,7 +106,7 @@ export function releaseResult({ plan, split, groups, rng, confidence }: ReleaseI
       if (m.histogram !== undefined) {
         const a = plan.aggregates[m.aggregate]!;
         const g = gridOf(a);
-        return quantileFromHistogram(value as readonly bigint[], {
+        return quantileFromHistogram(histogramCounts(value as PendingHistogram), {
           lower: fromGridUnits(m.histogram.lower, g),
           upper: fromGridUnits(m.histogram.upper, g),
           p: a.percentile ?? 0.5,

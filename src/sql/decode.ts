@@ -39,8 +39,22 @@ export interface DecodedGroup {
   readonly keys: readonly Cell[];
   /** Distinct units in the group (only with private group keys). */
   readonly units: bigint | undefined;
-  /** Per measurement (plan.measurements order): a bigint, or the bin counts of a histogram. */
-  readonly values: readonly (bigint | readonly bigint[])[];
+  /**
+   * Per measurement (plan.measurements order): a bigint, or a histogram still in its cell — its
+   * bins are built by `histogramCounts` only for a group that is released.
+   */
+  readonly values: readonly (bigint | PendingHistogram)[];
+}
+
+export interface PendingHistogram {
+  readonly kind: 'histogram';
+  readonly cell: Cell;
+  readonly spec: HistogramSpec;
+}
+
+/** The dense bin counts of a pending histogram. */
+export function histogramCounts(h: PendingHistogram): bigint[] {
+  return decodeHistogram(h.cell, h.spec);
 }
 
 /** Decode every row of a compiled query's result against its output contract. */
@@ -48,14 +62,14 @@ export function decodeResult(plan: QueryPlan, compiled: CompiledQuery, result: R
   return result.rows.map((row) => {
     const keys: Cell[] = Array.from({ length: plan.keys.length }, () => null);
     let units: bigint | undefined;
-    const values: (bigint | readonly bigint[])[] = Array.from({ length: plan.measurements.length }, () => 0n);
+    const values: (bigint | PendingHistogram)[] = Array.from({ length: plan.measurements.length }, () => 0n);
     compiled.outputs.forEach((out, i) => {
       const cell = row[i] ?? null;
       if (out.kind === 'key') keys[out.key] = cell;
       else if (out.kind === 'units') units = toBigInt(cell);
       else {
         const m = plan.measurements[out.measurement]!;
-        values[out.measurement] = m.histogram !== undefined ? decodeHistogram(cell, m.histogram) : toBigInt(cell);
+        values[out.measurement] = m.histogram !== undefined ? Object.freeze({ kind: 'histogram', cell, spec: m.histogram }) : toBigInt(cell);
       }
     });
     return Object.freeze({ keys: Object.freeze(keys), units, values: Object.freeze(values) });

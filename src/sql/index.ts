@@ -14,7 +14,7 @@ export async function planQuery(sql: string, dataset: Dataset, options: Validate
 }
 
 export { compile, type CompiledQuery, type OutputColumn } from './compile.ts';
-export { decodeHistogram, decodeResult, toBigInt, type DecodedGroup } from './decode.ts';
+export { decodeHistogram, decodeResult, histogramCounts, toBigInt, type DecodedGroup, type PendingHistogram } from './decode.ts';
 export { describePlan } from './describe.ts';
 export { binLowerEdge, binOf, HISTOGRAM_BINS, type HistogramSpec } from './histogram.ts';
 export { findKeyedTables } from './keyed.ts';

@@ -60,6 +60,32 @@ const STATEMENT_NAMES: Readonly<Record<string, string>> = {
   TruncateStmt: 'TRUNCATE',
 };
 
+/**
+ * Each quantile of each released group costs an exponential-mechanism draw over a 1024-bin
+ * histogram in the service's own thread. The number of private groups released depends on the
+ * data, and refusing after the charge would be a data-dependent error, so the work is bounded up
+ * front: at most MAX_QUANTILES quantiles, over at most MAX_QUANTILE_GROUPS public groups.
+ */
+export const MAX_QUANTILES = 2;
+export const MAX_QUANTILE_GROUPS = 100;
+
+function checkQuantileWork(aggregates: readonly AggregateDraft[], keys: readonly GroupKeyNode[], privatePartitions: boolean): void {
+  const quantiles = aggregates.filter((a) => a.fn === 'percentile_cont');
+  if (quantiles.length === 0) return;
+  const at = quantiles[0]!.position;
+  if (quantiles.length > MAX_QUANTILES) {
+    throw notAllowed('PERCENTILE_CONT', quantiles[MAX_QUANTILES]!.position, `A query may ask for at most ${MAX_QUANTILES} quantiles.`, 'Split the quantiles over several queries.');
+  }
+  if (keys.length === 0) return;
+  if (privatePartitions || keys.some((k) => k.domain.kind === 'private')) {
+    throw notAllowed('PERCENTILE_CONT', at, 'Quantiles are released per group only for groups with public values.', 'Group by a column with public values (e.g. region), or ask for the quantile without GROUP BY.');
+  }
+  const groups = publicGroupCount(keys);
+  if (groups > MAX_QUANTILE_GROUPS) {
+    throw notAllowed('PERCENTILE_CONT', at, `Quantiles are released for at most ${MAX_QUANTILE_GROUPS} groups; these keys make ${groups}.`, 'Group by fewer or coarser keys.');
+  }
+}
+
 /** Validate a parsed query against `dataset` and build its plan; throws SQL_NOT_ALLOWED. */
 export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateOptions): QueryPlan {
   const { source } = parsed;
@@ -233,6 +259,8 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
     { having: s.havingClause, sort: s.sortClause ?? [], limit: s.limitCount, offset: s.limitOffset },
     outputs,
   );
+
+  checkQuantileWork(aggregates, keys, privatePartitions);
 
   return buildPlan({
     dataset: options.dataset,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { compile, decodeResult, findKeyedTables } from '../../src/sql/index.ts';
+import { compile, decodeResult, findKeyedTables, histogramCounts } from '../../src/sql/index.ts';
 import type { QueryPlan } from '../../src/sql/plan.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { reference, type ReferenceGroup, type ReferenceSpec } from './reference.ts';
@@ -41,8 +41,8 @@ const CASES: readonly Case[] = [
     ref: visits({ raw: [['(visits.diagnosis IS NOT NULL)', 'bool'], ['visits.cost', 'numeric']] }),
   },
   {
-    name: 'a private key with a filter and a median',
-    sql: "SELECT diagnosis, COUNT(*), MEDIAN(cost) FROM visits WHERE cost > 100 AND region <> 'west' GROUP BY diagnosis",
+    name: 'a private key with a filter and an average',
+    sql: "SELECT diagnosis, COUNT(*), AVG(cost) FROM visits WHERE cost > 100 AND region <> 'west' GROUP BY diagnosis",
     ref: visits({ where: "visits.cost > 100 AND visits.region <> 'west'", keys: [['visits.diagnosis', 'text']], raw: [['visits.cost', 'numeric']] }),
   },
   {
@@ -118,7 +118,11 @@ async function check(c: Case, warehouse: Warehouse): Promise<void> {
   const compiled = compile(p);
   const result = await warehouse.read(compiled.sql, compiled.params);
   expect(result.fields).to.have.length(compiled.outputs.length);
-  const got = decodeResult(p, compiled, result);
+  // Histograms are decoded on demand (only released groups build their bins): decode them all here.
+  const got = decodeResult(p, compiled, result).map((g) => ({
+    ...g,
+    values: g.values.map((v) => (typeof v === 'bigint' ? v : histogramCounts(v))),
+  }));
   const want: ReferenceGroup[] = await reference(p, clinic, c.ref, warehouse);
   if (p.keys.length === 0) expect(got).to.have.length(1);
   if (p.partitions.kind === 'public') {

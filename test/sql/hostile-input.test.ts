@@ -17,6 +17,15 @@ interface Row {
 }
 
 const ROWS: Readonly<Record<string, readonly Row[]>> = {
+  'work that grows with the data (quantiles per group)': [
+    {
+      sql: 'SELECT MEDIAN(cost), PERCENTILE_CONT(0.1) WITHIN GROUP (ORDER BY cost), PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY cost) FROM visits',
+      construct: 'PERCENTILE_CONT',
+      at: 'PERCENTILE_CONT(0.9)',
+    },
+    { sql: 'SELECT diagnosis, MEDIAN(cost) FROM visits GROUP BY diagnosis', construct: 'PERCENTILE_CONT', at: 'MEDIAN', delta: 1e-7 },
+    { sql: "SELECT date_trunc('day', visited_on), MEDIAN(cost) FROM visits GROUP BY 1", construct: 'PERCENTILE_CONT', at: 'MEDIAN', delta: 1e-7 },
+  ],
   'several statements': [
     { sql: 'SELECT COUNT(*) FROM visits; SELECT COUNT(*) FROM patients', construct: 'multiple statements', at: 'SELECT COUNT(*) FROM patients' },
     { sql: 'SELECT COUNT(*) FROM visits /* harmless */; DROP TABLE visits', construct: 'multiple statements', at: 'DROP TABLE' },

@@ -96,7 +96,11 @@ const queryArb: fc.Arbitrary<Query> = fc.constantFrom<Source>('visits', 'patient
     orderBy: fc.option(fc.constantFrom('1', '1 DESC', '1 ASC NULLS FIRST'), { nil: undefined }),
     limit: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
   }),
-);
+).filter((q) => {
+  // Quantiles: at most MAX_QUANTILES, and per group only over few public groups (validate.ts).
+  const quantiles = q.aggregates.filter((a) => /^(MEDIAN|PERCENTILE_CONT)/i.test(a)).length;
+  return quantiles <= 2 && (quantiles === 0 || q.keys.length === 0);
+});
 
 function render(q: Query, change: Partial<Query> & { fromText?: string; prefix?: string; suffix?: string; extraSelect?: string } = {}): string {
   const x = { ...q, ...change };
