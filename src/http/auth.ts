@@ -36,12 +36,13 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
   async function fromJwt(token: string): Promise<string> {
     const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { alg?: unknown };
     if (header.alg === 'HS256' && options.secret !== undefined) {
-      const { payload } = await jwtVerify(token, options.secret, { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, options.secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       return String(payload.sub ?? '');
     }
     if (jwks !== undefined && options.jwks !== undefined) {
       const { payload } = await jwtVerify(token, jwks, {
         algorithms: ['RS256', 'ES256'],
+        requiredClaims: ['exp', 'sub'],
         issuer: options.jwks.issuer,
         audience: options.jwks.audience,
       });

@@ -29,6 +29,10 @@ export function toDpqError(err: unknown): DpqError {
       return new DpqError('INVALID_REQUEST', 'unsupported body encoding');
     }
   }
+  // Any other client error of the body parser (a corrupt compressed body, an aborted upload).
+  if (err !== null && typeof err === 'object' && 'status' in err && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && 'expose' in err) {
+    return new DpqError('INVALID_REQUEST', 'the request body cannot be read');
+  }
   return new DpqError('INTERNAL', FIXED_MESSAGES.INTERNAL);
 }
 

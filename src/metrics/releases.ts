@@ -155,7 +155,7 @@ async function claimRefresh(services: Services, principal: Principal, name: stri
       actor: principal.name,
       action: 'metric.release',
       dataset: metric.dataset,
-      sqlFingerprint: prepared.fingerprint,
+      sqlFingerprint: prepared.shape,
       sqlRedacted: prepared.redacted,
     } as const;
     if (!r.ok) {

@@ -7,7 +7,7 @@ import { type AggregateKind, type BudgetRequest, type BudgetSplit, DpParameterEr
 import { invalidRequest } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
-import { findKeyedTables, fingerprint, planQuery, redact } from '../sql/index.ts';
+import { findKeyedTables, fingerprint, planQuery, redact, shapeFingerprint } from '../sql/index.ts';
 import type { AggregateFunction, QueryPlan } from '../sql/plan.ts';
 import { filterNodes } from '../sql/where.ts';
 import type { QueryParams } from './params.ts';
@@ -16,7 +16,10 @@ export interface PreparedQuery {
   readonly params: QueryParams;
   readonly plan: QueryPlan;
   readonly split: BudgetSplit;
+  /** Parse-tree fingerprint with literals: the replay-cache key, never shown. */
   readonly fingerprint: string;
+  /** Literal-blind fingerprint: what the audit log shows (a literal could be brute-forced back from the other). */
+  readonly shape: string;
   readonly redacted: string;
 }
 
@@ -80,8 +83,8 @@ export async function prepareQuery(services: Services, params: QueryParams, sql:
   let plan = await planQuery(sql, params.dataset, options);
   const keyed = await keyedTables(services, params.datasetName, params.dataset);
   if (plan.tables.some((t) => keyed.has(t.name))) plan = await planQuery(sql, params.dataset, { ...options, keyedTables: keyed });
-  const [fp, redacted] = await Promise.all([fingerprint(sql), redact(sql)]);
-  return { params, plan, split: splitFor(params, plan), fingerprint: fp, redacted };
+  const [fp, shape, redacted] = await Promise.all([fingerprint(sql), shapeFingerprint(sql), redact(sql)]);
+  return { params, plan, split: splitFor(params, plan), fingerprint: fp, shape, redacted };
 }
 
 /** Columns (`table.column`) a plan reads, for the raw-access pointer of a budget refusal. */

@@ -7,7 +7,7 @@ import { z } from 'zod';
 const finite = z.number().finite();
 
 export const queryBody = z.strictObject({
-  sql: z.string().trim().min(1, 'the SQL is empty').max(20_000),
+  sql: z.string().trim().min(1, 'the SQL is empty').max(20_000).refine((s) => !s.includes('\u0000'), 'the SQL contains a NUL character'),
   dataset: z.string().min(1).max(100).optional(),
   epsilon: finite.positive().optional(),
   delta: finite.min(0).lt(1).optional(),

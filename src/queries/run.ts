@@ -70,7 +70,7 @@ export async function auditRefusal(services: Services, ctx: RequestContext, body
       dataset: prepared?.params.datasetName ?? body.dataset ?? null,
       outcome: 'refused',
       code: err.code,
-      sqlFingerprint: prepared?.fingerprint ?? null,
+      sqlFingerprint: prepared?.shape ?? null,
       sqlRedacted: prepared?.redacted ?? null,
       httpRequestId: ctx.httpRequestId,
     },
@@ -80,7 +80,9 @@ export async function auditRefusal(services: Services, ctx: RequestContext, body
 export async function runQuery(services: Services, ctx: RequestContext, body: QueryBody): Promise<QueryResponse> {
   const started = process.hrtime.bigint();
   const observe = (outcome: string, dataset: string): void => {
-    services.telemetry.queries.inc({ dataset, outcome });
+    // Only policy datasets become label values: a caller's text must not grow the series.
+    const label = Object.hasOwn(services.policy.datasets, dataset) ? dataset : 'unknown';
+    services.telemetry.queries.inc({ dataset: label, outcome });
     services.telemetry.queryLatency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
   };
   const refused = async (err: unknown, prepared?: PreparedQuery): Promise<never> => {
@@ -146,7 +148,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     actor: ctx.principal.name,
     action: 'query',
     dataset,
-    sqlFingerprint: prepared.fingerprint,
+    sqlFingerprint: prepared.shape,
     sqlRedacted: prepared.redacted,
     httpRequestId: ctx.httpRequestId,
   } as const;
@@ -208,7 +210,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const after = services.clock.now();
   await auditedTransaction(services, async (tx, record) => {
     if (params.dataset.cacheTtl > 0) {
-      const cached = { body: JSON.stringify(stored), fingerprint: prepared.fingerprint, redacted: prepared.redacted };
+      const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
     await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id } }]);

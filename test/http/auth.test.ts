@@ -58,6 +58,11 @@ for (const backend of BACKENDS) {
       await expectError(await svc.request('GET', '/v1/datasets', { token: `${header}.${payload}.` }), 401, 'UNAUTHENTICATED');
     });
 
+    it('should not authorize a token without an expiry', async () => {
+      const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().sign(secret);
+      await expectError(await svc.request('GET', '/v1/datasets', { token }), 401, 'UNAUTHENTICATED');
+    });
+
     it('should not authorize a principal the policy does not know', async () => {
       await expectError(await svc.request('GET', '/v1/datasets', { token: await jwt('mallory') }), 401, 'UNAUTHENTICATED');
     });

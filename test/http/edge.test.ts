@@ -39,6 +39,12 @@ for (const backend of BACKENDS) {
       expect(body.error.code).to.equal('INVALID_REQUEST');
     });
 
+    it('answers a corrupt compressed body with 400, not 500', async () => {
+      const res = await svc.request('POST', '/v1/queries', { principal: 'alice', body: 'not gzip at all', headers: { 'content-encoding': 'gzip' } });
+      expect(res.status).to.equal(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('INVALID_REQUEST');
+    });
+
     it('refuses a body above 64 KiB with 413 PAYLOAD_TOO_LARGE', async () => {
       const res = await svc.request('POST', '/v1/datasets', { principal: 'alice', body: { sql: 'x'.repeat(70 * 1024) } });
       expect(res.status).to.equal(413);

@@ -70,7 +70,7 @@ for (const backend of BACKENDS) {
         expect(res.status).to.equal(400);
         expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('INVALID_REQUEST');
       }
-      for (const body of [{ sql: REGION_SQL, delta: 1 }, { sql: REGION_SQL, epsilon: 'NaN' }, { sql: REGION_SQL, epsilom: 1 }, { sql: REGION_SQL, mechanism: 'gaussian', delta: 0 }]) {
+      for (const body of [{ sql: REGION_SQL, delta: 1 }, { sql: REGION_SQL, epsilon: 'NaN' }, { sql: REGION_SQL, epsilom: 1 }, { sql: REGION_SQL, mechanism: 'gaussian', delta: 0 }, { sql: `${REGION_SQL}\u0000; DROP TABLE visits` }]) {
         expect((await post(body)).status).to.equal(400);
       }
       const budget = (await (await svc.request('GET', '/v1/budget', { principal: 'alice' })).json()) as { budgets: Answer['budget'][] };
@@ -125,6 +125,11 @@ for (const backend of BACKENDS) {
       const text = await (await svc.request('GET', '/metrics')).text();
       expect(text).to.match(/dpq_queries_total\{dataset="clinic",outcome="answered"\} 1/);
       expect(text).to.match(/dpq_queries_total\{dataset="unknown",outcome="refused"\} 1/);
+      // A caller's dataset name never becomes a label value.
+      await post({ sql: REGION_SQL, dataset: 'attacker-chosen-label' });
+      const after = await (await svc.request('GET', '/metrics')).text();
+      expect(after).to.not.include('attacker-chosen-label');
+      expect(after).to.match(/dpq_queries_total\{dataset="unknown",outcome="refused"\} 2/);
       expect(text).to.match(/dpq_epsilon_spent_total\{dataset="clinic"\} 0\.5/);
       expect(text).to.include('dpq_query_duration_seconds_bucket');
     });
@@ -138,7 +143,11 @@ for (const backend of BACKENDS) {
       const text = JSON.stringify(log);
       expect(text).to.not.include('F41.1');
       expect(log.entries[0]!.sqlRedacted).to.equal('SELECT COUNT(*) FROM visits WHERE diagnosis = $1');
-      expect((await (await svc.request('GET', '/v1/audit/verify', { principal: 'carol' })).json()) as object).to.deep.include({ ok: true, entries: 4 });
+      // The fingerprint shown is blind to literals, so a literal cannot be brute-forced back from it.
+      await post({ sql: "SELECT COUNT(*) FROM visits WHERE diagnosis = 'I10'", epsilon: 0.5 });
+      const again = (await (await svc.request('GET', '/v1/audit', { principal: 'carol' })).json()) as { entries: { sqlFingerprint: string | null }[] };
+      expect(again.entries.at(-1)!.sqlFingerprint).to.equal(again.entries[0]!.sqlFingerprint);
+      expect((await (await svc.request('GET', '/v1/audit/verify', { principal: 'carol' })).json()) as object).to.deep.include({ ok: true, entries: 6 });
       expect((await svc.request('GET', '/v1/audit', { principal: 'alice' })).status).to.equal(403);
     });
   });
