@@ -6,26 +6,9 @@
 import pg from 'pg';
 import { loadDemo } from '../src/warehouse/demo.ts';
 import { spawnServer } from '../test/support/service.ts';
-import { type BenchContext, type BenchRow, percentile } from './types.ts';
+import { type BenchContext, type BenchRow, closedLoop, percentile } from './types.ts';
 
 const SECONDS = 8;
-
-async function load(clients: number, call: () => Promise<boolean>): Promise<{ rate: number; latencies: number[] }> {
-  const latencies: number[] = [];
-  let ok = 0;
-  const start = performance.now();
-  const end = start + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        if (await call()) ok++;
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { rate: ok / ((performance.now() - start) / 1000), latencies: latencies.sort((a, b) => a - b) };
-}
 
 export default async function metricsBench(ctx: BenchContext): Promise<BenchRow[]> {
   const admin = new pg.Client({ connectionString: ctx.cluster.url });
@@ -45,8 +28,8 @@ export default async function metricsBench(ctx: BenchContext): Promise<BenchRow[
   };
   try {
     await get('/v1/metrics/visits_by_region');
-    const health = await load(32, () => get('/healthz'));
-    const metric = await load(32, () => get('/v1/metrics/visits_by_region'));
+    const health = await closedLoop(32, SECONDS, () => get('/healthz'));
+    const metric = await closedLoop(32, SECONDS, () => get('/v1/metrics/visits_by_region'));
     ctx.log(`metric reads: ${metric.rate.toFixed(0)}/s, healthz: ${health.rate.toFixed(0)}/s`);
     const ref = { scenario: 'GET /healthz, 32 clients', figure: 'throughput' };
     return [

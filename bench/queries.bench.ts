@@ -13,7 +13,7 @@ import { mintToken } from '../src/http/auth.ts';
 import { loadDemo } from '../src/warehouse/demo.ts';
 import { findPgBin } from '../test/support/postgres.ts';
 import { spawnServer } from '../test/support/service.ts';
-import { type BenchContext, type BenchRow, percentile } from './types.ts';
+import { type BenchContext, type BenchRow, closedLoop, percentile } from './types.ts';
 
 const SECONDS = 8;
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
@@ -26,25 +26,6 @@ async function exec(url: string, sql: string): Promise<void> {
   } finally {
     await c.end();
   }
-}
-
-/** Run `clients` loops for `seconds`; each call's latency in ms. */
-async function load(clients: number, seconds: number, call: (i: number) => Promise<boolean>): Promise<{ latencies: number[]; ok: number; elapsed: number }> {
-  const latencies: number[] = [];
-  let ok = 0;
-  let next = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        if (await call(next++)) ok++;
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { latencies: latencies.sort((a, b) => a - b), ok, elapsed: (performance.now() - start) / 1000 };
 }
 
 function pgbench(ctx: BenchContext, url: string, clients: number): number {
@@ -105,22 +86,22 @@ export default async function queriesBench(ctx: BenchContext): Promise<BenchRow[
     // A small DP query: one filtered count on the patients table (keyed by the unit: no bounding sort).
     await post('SELECT COUNT(*) FROM patients WHERE birth_year > 1900'); // warm-up
     for (const clients of [1, 8, 32]) {
-      const r = await load(clients, SECONDS, () => post(`SELECT COUNT(*) FROM patients WHERE birth_year > ${1900 + (seq++ % 100_000)} AND sex = 'F'`));
-      ctx.log(`small DP query, ${clients} clients: ${r.ok} answered in ${r.elapsed.toFixed(1)} s`);
+      const r = await closedLoop(clients, SECONDS, () => post(`SELECT COUNT(*) FROM patients WHERE birth_year > ${1900 + (seq++ % 100_000)} AND sex = 'F'`));
+      ctx.log(`small DP query, ${clients} clients: ${r.ok} answered, ${r.rate.toFixed(0)}/s`);
       const scenario = `small DP query, ${clients} client${clients > 1 ? 's' : ''}`;
-      rows.push({ scenario, figure: 'throughput', value: r.ok / r.elapsed, unit: 'queries/s', reference: pgRef });
+      rows.push({ scenario, figure: 'throughput', value: r.rate, unit: 'queries/s', reference: pgRef });
       rows.push({ scenario, figure: 'p50 latency', value: percentile(r.latencies, 0.5), unit: 'ms' });
       rows.push({ scenario, figure: 'p99 latency', value: percentile(r.latencies, 0.99), unit: 'ms' });
     }
     // The demo's typical query: GROUP BY region over 194k visits (bounding sort included).
-    const grouped = await load(8, SECONDS, () => post(`SELECT region, COUNT(*), AVG(cost) FROM visits WHERE cost > ${seq++ % 1_000_000} GROUP BY region`));
-    rows.push({ scenario: 'GROUP BY query on visits, 8 clients', figure: 'throughput', value: grouped.ok / grouped.elapsed, unit: 'queries/s', reference: pgRef });
+    const grouped = await closedLoop(8, SECONDS, () => post(`SELECT region, COUNT(*), AVG(cost) FROM visits WHERE cost > ${seq++ % 1_000_000} GROUP BY region`));
+    rows.push({ scenario: 'GROUP BY query on visits, 8 clients', figure: 'throughput', value: grouped.rate, unit: 'queries/s', reference: pgRef });
     rows.push({ scenario: 'GROUP BY query on visits, 8 clients', figure: 'p50 latency', value: percentile(grouped.latencies, 0.5), unit: 'ms' });
 
     // Cached replays: the same request again and again.
     await post('SELECT region, COUNT(*) FROM visits GROUP BY region');
-    const cached = await load(32, SECONDS, () => post('SELECT region, COUNT(*) FROM visits GROUP BY region'));
-    rows.push({ scenario: 'cached replay, 32 clients', figure: 'throughput', value: cached.ok / cached.elapsed, unit: 'replays/s', reference: pgRef });
+    const cached = await closedLoop(32, SECONDS, () => post('SELECT region, COUNT(*) FROM visits GROUP BY region'));
+    rows.push({ scenario: 'cached replay, 32 clients', figure: 'throughput', value: cached.rate, unit: 'replays/s', reference: pgRef });
     rows.push({ scenario: 'cached replay, 32 clients', figure: 'p50 latency', value: percentile(cached.latencies, 0.5), unit: 'ms' });
   } finally {
     await server.stop();

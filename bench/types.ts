@@ -39,3 +39,22 @@ export function percentile(sortedMs: readonly number[], p: number): number {
   const i = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil(p * sortedMs.length) - 1));
   return sortedMs[i]!;
 }
+
+/** Run `clients` concurrent loops of `call` for `seconds`; calls that returned true, rate, sorted latencies (ms). */
+export async function closedLoop(clients: number, seconds: number, call: (i: number) => Promise<boolean>): Promise<{ ok: number; rate: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let ok = 0;
+  let next = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        if (await call(next++)) ok++;
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { ok, rate: ok / ((performance.now() - start) / 1000), latencies: latencies.sort((a, b) => a - b) };
+}

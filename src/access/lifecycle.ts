@@ -44,7 +44,7 @@ type Transition = (tx: StateQuery, r: AccessRequest, now: Date) => Promise<{ req
  */
 async function transition(ctx: AccessContext, actor: Actor, id: string, action: string, step: Transition): Promise<Record<string, unknown>> {
   await settleExpired(ctx);
-  const { state, clock, policy } = ctx.services;
+  const { clock, policy } = ctx.services;
   const now = clock.now();
   let seen: AccessRequest | undefined;
   let outcome: Outcome;

@@ -24,7 +24,7 @@ import type { ColumnNode } from '../sql/plan.ts';
 import { notAllowed } from '../sql/refuse.ts';
 import { buildScope, type Scope } from '../sql/scope.ts';
 import type { SourceText } from '../sql/source.ts';
-import { ident } from '../sql/sql-text.ts';
+import { ident, Params } from '../sql/sql-text.ts';
 import { checkLikePattern } from '../sql/where.ts';
 import { maskOf, tokenDomain } from './masking.ts';
 
@@ -83,24 +83,6 @@ const STATEMENT_NAMES: Readonly<Record<string, string>> = {
 export function isClear(ref: string, column: Column, granted: ReadonlySet<string>): boolean {
   return granted.has(ref) || maskOf(column) === undefined;
 }
-
-/** Collects parameters; `add` returns `$n` or `$n::type`. */
-class Params {
-  readonly values: string[] = [];
-  add(text: string, type?: string): string {
-    this.values.push(text);
-    return `$${this.values.length}${type === undefined ? '' : `::${type}`}`;
-  }
-}
-
-const SQL_TYPE: Readonly<Record<string, string>> = {
-  integer: 'int8',
-  numeric: 'numeric',
-  text: 'text',
-  boolean: 'boolean',
-  date: 'date',
-  timestamp: 'timestamp',
-};
 
 export function validateRaw(parsed: ParsedSql, dataset: Dataset, options: RawOptions): RawPlan {
   const { source } = parsed;
@@ -190,8 +172,7 @@ export function validateRaw(parsed: ParsedSql, dataset: Dataset, options: RawOpt
       return params.add(text);
     }
     const lit = literalFor(node, column.type, column.name, source, where);
-    const text = typeof lit.value === 'boolean' ? (lit.value ? 'true' : 'false') : String(lit.value);
-    return params.add(text, SQL_TYPE[lit.type]);
+    return params.typed(lit.value, lit.type);
   };
 
   const condition = (node: Node): string => {

@@ -25,13 +25,17 @@ export function paramText(value: Value): string {
   return typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
 }
 
-/** Collects parameters in order; `add` returns the `$n::type` placeholder. */
+/**
+ * Collects parameters in order; `add` returns the `$n::type` placeholder (or a bare `$n`, which
+ * PostgreSQL types from its context — for raw queries' id columns, whose SQL type the policy does
+ * not name).
+ */
 export class Params {
   readonly #values: string[] = [];
 
-  add(value: Value, type: string): string {
+  add(value: Value, type?: string): string {
     this.#values.push(paramText(value));
-    return `$${this.#values.length}::${type}`;
+    return type === undefined ? `$${this.#values.length}` : `$${this.#values.length}::${type}`;
   }
 
   typed(value: Value, type: ValueType): string {

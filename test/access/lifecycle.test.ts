@@ -136,11 +136,13 @@ describe('JIT access: request lifecycle (pg)', function () {
   });
 
   it('turns a real BUDGET_EXHAUSTED refusal into working requests, and the top-up lets the query run again', async () => {
-    const sql = 'SELECT region, COUNT(*) AS visits FROM visits GROUP BY region';
+    // A different filter each time: no replay-cache hit, every query is charged.
+    const sqlFor = (i: number): string => `SELECT region, COUNT(*) AS visits FROM visits WHERE cost > ${i} GROUP BY region`;
     let refusal: Json | undefined;
-    // A different confidence each time: no replay-cache hit, every query is charged.
+    let last = 0;
     for (let i = 0; i < 10 && refusal === undefined; i++) {
-      const r = await call(svc, 'POST', '/v1/queries', 'sam', { sql, epsilon: 2, delta: 0, mechanism: 'laplace', confidence: 0.9 + i / 1000 });
+      last = i;
+      const r = await call(svc, 'POST', '/v1/queries', 'sam', { sql: sqlFor(i), epsilon: 2, delta: 0, mechanism: 'laplace' });
       if (r.status === 403) refusal = r.body;
       else expect(r.status).to.equal(200);
     }
@@ -151,7 +153,7 @@ describe('JIT access: request lifecycle (pg)', function () {
     const raw = await createRequest(svc, 'sam', pointer.raw);
     expect(raw.kind).to.equal('raw');
     await approve(svc, budget.id, 'bob');
-    const again = await call(svc, 'POST', '/v1/queries', 'sam', { sql, epsilon: pointer.budget.epsilon, delta: 0, confidence: 0.5 });
+    const again = await call(svc, 'POST', '/v1/queries', 'sam', { sql: sqlFor(last), epsilon: pointer.budget.epsilon, delta: 0 });
     expect(again.status).to.equal(200);
     await expectCall(svc, 'POST', `/v1/access-requests/${raw.id}/cancel`, 'sam', {}, 200);
   });

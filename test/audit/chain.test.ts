@@ -4,28 +4,17 @@ import winston from 'winston';
 import { systemClock } from '../../src/clock.ts';
 import { auditedTransaction, recordAudit } from '../../src/audit/record.ts';
 import { expect } from 'chai';
-import pg from 'pg';
 import { canonicalJson } from '../../src/audit/canonical.ts';
 import { appendAudit, chainHash, readAudit } from '../../src/audit/log.ts';
 import { verifyAudit } from '../../src/audit/verify.ts';
-import { migrate } from '../../src/state/migrate.ts';
-import { createPgStateStore } from '../../src/state/pg.ts';
 import type { StateStore } from '../../src/state/store.ts';
-import { postgresCluster } from '../support/cluster.ts';
+import { freshStateStore } from '../support/state.ts';
 
-let counter = 0;
 let currentUrl = '';
 
 async function freshStore(): Promise<StateStore> {
-  const cluster = postgresCluster();
-  const name = `dpq_audit_${process.pid}_${++counter}`;
-  currentUrl = cluster.urlFor(name);
-  const c = new pg.Client({ connectionString: cluster.url });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const store = createPgStateStore(cluster.urlFor(name), 4);
-  await migrate(store);
+  const { store, url } = await freshStateStore();
+  currentUrl = url;
   return store;
 }
 

@@ -1,24 +1,12 @@
 import { expect } from 'chai';
-import pg from 'pg';
 import { privacyEvent } from '../../src/dp/index.ts';
 import { readStatus, refund, reserve, topUp, type ReserveInput } from '../../src/budget/ledger.ts';
 import { periodOf } from '../../src/budget/period.ts';
-import { migrate } from '../../src/state/migrate.ts';
-import { createPgStateStore } from '../../src/state/pg.ts';
 import type { StateStore } from '../../src/state/store.ts';
-import { postgresCluster } from '../support/cluster.ts';
+import { freshStateStore } from '../support/state.ts';
 
-let n = 0;
 async function freshStore(): Promise<StateStore> {
-  const cluster = postgresCluster();
-  const name = `dpq_ledger_${process.pid}_${++n}`;
-  const c = new pg.Client({ connectionString: cluster.url });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const store = createPgStateStore(cluster.urlFor(name), 4);
-  await migrate(store);
-  return store;
+  return (await freshStateStore()).store;
 }
 
 describe('budget ledger (PostgreSQL)', function () {
