@@ -1,6 +1,7 @@
 /** `dpq serve` / `npm start`: configuration → runtime → HTTP server, with tokens printed in demo mode. */
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { mintToken } from '../http/auth.ts';
+import { warmConsole } from '../http/console.ts';
 import { PolicyError } from '../policy/load.ts';
 import { createRuntime } from '../runtime.ts';
 import { listen, stopOnSignals } from '../server.ts';
@@ -20,7 +21,8 @@ export async function serve(): Promise<number> {
   }
   const running = await listen(runtime);
   stopOnSignals(running, (m) => runtime.logger.info(m));
-  const lines = [`dpq is listening on ${running.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`];
+  warmConsole((err: unknown) => runtime.logger.error('the web console could not be built', { errorName: err instanceof Error ? err.message : typeof err }));
+  const lines = [`dpq is listening on ${running.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s); web console: ${running.url}/`];
   if (runtime.config.embedded) {
     lines.push('', 'Embedded demo mode: PGlite with the demo clinic dataset. Bearer tokens (valid 12 h):');
     for (const name of Object.keys(runtime.policy.principals)) {
