@@ -73,7 +73,7 @@ export function barChart(host: HTMLElement, title: string, labels: readonly stri
       {
         title,
         width,
-        height: 280,
+        height: 240,
         legend: { show: false },
         cursor: { show: false },
         scales: {

@@ -67,7 +67,7 @@ export const analystPage: Page = (root) => {
   const budgetBox = h('div', { id: 'budget' }, h('p', { class: 'muted' }, 'Loading…'));
   const schemaBox = h('div', { id: 'schema' });
   const datasetSel = h('select', { id: 'dataset' });
-  const sql = h('textarea', { id: 'sql', rows: 6, spellcheck: false, autocapitalize: 'off', autocomplete: 'off' });
+  const sql = h('textarea', { id: 'sql', rows: 4, spellcheck: false, autocapitalize: 'off', autocomplete: 'off' });
   const epsilon = h('input', { id: 'epsilon', type: 'number', step: 'any', min: 0 });
   const mechanism = h('select', { id: 'mechanism' }, h('option', { value: 'laplace' }, 'Laplace'), h('option', { value: 'gaussian' }, 'Gaussian'));
   const delta = h('input', { id: 'delta', type: 'number', step: 'any', min: 0 });
@@ -103,7 +103,7 @@ export const analystPage: Page = (root) => {
     mechanism.value = d.defaults.mechanism;
     delta.value = String(d.defaults.delta);
     if (sql.value.trim() === '') sql.value = sampleSql(d);
-    scheduleEstimate();
+    void runEstimate(); // at once: nothing is being typed yet
   }
 
   // The estimate: free, reads no data — refreshed as the query or its parameters change.
