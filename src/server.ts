@@ -4,6 +4,7 @@
  */
 import type http from 'node:http';
 import { createApp } from './http/app.ts';
+import { demoPickerEnabled, demoPrincipals } from './http/console.ts';
 import { ROUTES } from './http/routes/index.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -14,7 +15,11 @@ export interface RunningServer {
 }
 
 export async function listen(runtime: Runtime, port = runtime.config.port, host = runtime.config.host): Promise<RunningServer> {
-  const app = createApp(runtime, ROUTES);
+  const app = createApp(
+    runtime,
+    ROUTES,
+    demoPickerEnabled(runtime.config) ? { demoPrincipals: () => demoPrincipals(runtime.policy, runtime.jwtSecret) } : {},
+  );
   const server = await new Promise<http.Server>((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

@@ -5,11 +5,28 @@ import type { AccessContext } from './context.ts';
 import { settleExpired } from './expiry.ts';
 import { type AccessRequest, type Approval, effectiveStatus, requestView } from './model.ts';
 import { approvalsOf, getRequest, listRequests } from './repository.ts';
-import { approverScopes, mayView } from './routing.ts';
+import { approverScopes, columnSensitivity, mayView } from './routing.ts';
 import type { ListQuery } from './schemas.ts';
 
 export function view(ctx: AccessContext, r: AccessRequest, approvals: readonly Approval[]): Record<string, unknown> {
-  return requestView(r, approvals, ctx.services.clock.now(), ctx.services.policy.access.raw);
+  const v = requestView(r, approvals, ctx.services.clock.now(), ctx.services.policy.access.raw);
+  return r.kind === 'raw' ? { ...v, columnSensitivity: scopeSensitivities(ctx, r) } : v;
+}
+
+/**
+ * Each requested column's sensitivity for routing (`id` counts as quasi), so that a reviewer — who
+ * may not query the dataset and so cannot read `/v1/datasets` — sees which columns are pii.
+ */
+function scopeSensitivities(ctx: AccessContext, r: AccessRequest): Record<string, string> {
+  const dataset = Object.hasOwn(ctx.services.policy.datasets, r.dataset) ? ctx.services.policy.datasets[r.dataset] : undefined;
+  const out: Record<string, string> = {};
+  for (const ref of r.columns) {
+    const [table, column] = ref.split('.');
+    const t = dataset !== undefined && table !== undefined && Object.hasOwn(dataset.tables, table) ? dataset.tables[table] : undefined;
+    const c = t !== undefined && column !== undefined && Object.hasOwn(t.columns, column) ? t.columns[column] : undefined;
+    if (c !== undefined) out[ref] = columnSensitivity(c);
+  }
+  return out;
 }
 
 export async function viewOf(ctx: AccessContext, r: AccessRequest): Promise<Record<string, unknown>> {

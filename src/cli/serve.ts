@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { type Config, ConfigError, loadConfig } from '../config/index.ts';
 import { mintToken } from '../http/auth.ts';
+import { warmConsole } from '../http/console.ts';
 import { PolicyError } from '../policy/load.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { listen, stopOnSignals } from '../server.ts';
@@ -56,7 +57,8 @@ export async function serve(): Promise<number> {
   }
   const running = await listen(runtime);
   stopOnSignals(running, (m) => runtime.logger.info(m));
-  const lines = [`dpq is listening on ${running.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`];
+  warmConsole((err: unknown) => runtime.logger.error('the web console could not be built', { errorName: err instanceof Error ? err.message : typeof err }));
+  const lines = [`dpq is listening on ${running.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s); web console: ${running.url}/`];
   if (runtime.config.embedded) {
     const lasting = runtime.config.jwtSecret === undefined ? 'valid 12 h, until this process stops (set DPQ_JWT_SECRET to keep them)' : 'valid 12 h';
     lines.push('', `Embedded demo mode: PGlite with the demo clinic dataset. Bearer tokens (${lasting}):`);

@@ -1,10 +1,12 @@
 /**
  * The express app: security headers, request ids, 64 KiB JSON bodies, access logs, the service
- * endpoints, the authenticated `/v1` API, and the one error handler.
+ * endpoints, the authenticated `/v1` API, the web console at `/` (console.ts), and the one error
+ * handler.
  */
 import express, { type Express, Router } from 'express';
 import helmet from 'helmet';
 import type { Services } from '../services.ts';
+import { type ConsoleOptions, consoleRoutes } from './console.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { accessLog, authenticate, requestId } from './middleware.ts';
 import { rateLimit } from './rate-limit.ts';
@@ -13,7 +15,7 @@ import { serviceRoutes } from './routes/service.ts';
 /** A route module: mounts its endpoints on the authenticated `/v1` router. */
 export type RouteModule = (router: Router, services: Services) => void;
 
-export function createApp(services: Services, modules: readonly RouteModule[]): Express {
+export function createApp(services: Services, modules: readonly RouteModule[], consoleOptions: ConsoleOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -32,6 +34,7 @@ export function createApp(services: Services, modules: readonly RouteModule[]): 
   v1.use(rateLimit(services.config.rateLimitPerMinute, services.clock));
   for (const mount of modules) mount(v1, services);
   app.use('/v1', v1);
+  app.use(consoleRoutes(consoleOptions));
 
   app.use(notFoundHandler);
   app.use(errorHandler(services.logger));

@@ -1,0 +1,147 @@
+/**
+ * The shapes of the API responses the console reads (api.md; src/http/routes/*.ts). Only the
+ * fields the pages use are listed.
+ */
+export interface Amount {
+  readonly limit: number;
+  readonly spent: number;
+  readonly remaining: number;
+}
+
+export interface BudgetStatus {
+  readonly epsilon: Amount;
+  readonly delta: Amount;
+}
+
+export interface DatasetBudget extends BudgetStatus {
+  readonly dataset: string;
+  readonly renews: string | null;
+}
+
+export type Sensitivity = 'none' | 'quasi' | 'pii';
+
+export interface ColumnInfo {
+  readonly type: string;
+  readonly sensitivity: Sensitivity;
+  readonly aggregate: boolean;
+  readonly bounds?: readonly [unknown, unknown];
+  readonly values?: readonly unknown[];
+  readonly mask?: unknown;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly description: string | null;
+  readonly defaults: { readonly epsilon: number; readonly delta: number; readonly mechanism: 'laplace' | 'gaussian' };
+  readonly limits: { readonly minEpsilon: number; readonly maxEpsilon: number; readonly maxDelta?: number };
+  readonly tables: Readonly<Record<string, { readonly unit: string; readonly columns: Readonly<Record<string, ColumnInfo>> }>>;
+}
+
+export interface Accuracy {
+  readonly stddev: number | null;
+  readonly ci: readonly [number, number] | null;
+  readonly confidence: number;
+  readonly approximate?: boolean;
+  readonly note?: string;
+}
+
+export type Row = Readonly<Record<string, unknown>>;
+
+export interface QueryAnswer {
+  readonly id: string;
+  readonly dataset: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly Row[];
+  readonly privacy: { readonly epsilon: number; readonly delta: number; readonly mechanism: string; readonly cached: boolean; readonly partitionSelection: string };
+  readonly accuracy: Readonly<Record<string, Accuracy>>;
+  readonly budget: BudgetStatus;
+}
+
+export interface Estimate {
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly mechanism: string;
+  readonly accuracy: Readonly<Record<string, Accuracy>>;
+  readonly budget: BudgetStatus;
+  readonly allowed: boolean;
+  readonly reason?: string;
+}
+
+export interface AccessRequestBody {
+  kind: 'raw' | 'budget';
+  dataset: string;
+  columns?: string[];
+  epsilon?: number;
+  delta?: number;
+  justification: string;
+  ticket?: string;
+  durationMinutes?: number;
+}
+
+export interface AccessRequest {
+  readonly id: string;
+  readonly kind: 'raw' | 'budget';
+  readonly dataset: string;
+  readonly status: 'pending' | 'approved' | 'denied' | 'expired' | 'revoked' | 'cancelled';
+  readonly requester: string;
+  readonly columns?: readonly string[];
+  readonly columnSensitivity?: Readonly<Record<string, Sensitivity>>;
+  readonly epsilon?: number;
+  readonly delta?: number;
+  readonly sensitivity: Sensitivity;
+  readonly justification: string;
+  readonly ticket: string | null;
+  readonly durationMinutes: number | null;
+  readonly breakGlass: boolean;
+  readonly requiredApprovals: number;
+  readonly approvals: readonly { readonly approver: string; readonly at: string; readonly comment: string | null }[];
+  readonly createdAt: string;
+  readonly pendingUntil: string;
+  readonly expiresAt: string | null;
+  readonly reason: string | null;
+  readonly usage?: { readonly queries: number; readonly rows: number; readonly maxQueries: number; readonly maxRows: number };
+}
+
+export interface RawAnswer {
+  readonly columns: readonly string[];
+  readonly rows: readonly Row[];
+  readonly masked: Readonly<Record<string, string>>;
+  readonly rowCount: number;
+  readonly truncated: boolean;
+}
+
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly dataset: string | null;
+  readonly outcome: string;
+  readonly epsilon: number | null;
+  readonly delta: number | null;
+  readonly sqlRedacted: string | null;
+  readonly requestId: string | null;
+  readonly code?: string | null;
+  readonly details?: Readonly<Record<string, unknown>> | null;
+}
+
+export type Verify = { readonly ok: true; readonly entries: number; readonly head: string } | { readonly ok: false; readonly firstBadSeq: number; readonly reason: string };
+
+export interface MetricInfo {
+  readonly name: string;
+  readonly dataset: string;
+  readonly description: string | null;
+  readonly epsilon: number;
+  readonly refresh: string;
+  readonly budget: BudgetStatus;
+}
+
+export interface MetricRelease {
+  readonly name: string;
+  readonly releasedAt: string;
+  readonly nextReleaseAt: string | null;
+  readonly stale: boolean;
+  readonly columns: readonly string[];
+  readonly rows: readonly Row[];
+  readonly accuracy: Readonly<Record<string, Accuracy>>;
+}
