@@ -20,7 +20,7 @@ export default async function metricsBench(ctx: BenchContext): Promise<BenchRow[
   await c.connect();
   await loadDemo(c);
   await c.end();
-  const server = await spawnServer({ DATABASE_URL: url, DPQ_TOKEN_KEY: '66'.repeat(32), LOG_LEVEL: 'error' });
+  const server = await spawnServer({ DATABASE_URL: url, DPQ_TOKEN_KEY: '66'.repeat(32), DPQ_RATE_LIMIT: '0', LOG_LEVEL: 'error' });
   const get = async (path: string): Promise<boolean> => {
     const r = await fetch(`${server.url}${path}`, { headers: { authorization: 'Bearer dpq_demo_dashboard_key' } });
     await r.arrayBuffer();

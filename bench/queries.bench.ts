@@ -62,7 +62,7 @@ export default async function queriesBench(ctx: BenchContext): Promise<BenchRow[
       text.replace('analyst: { epsilon: 10, delta: 1.0e-6 }', 'analyst: { epsilon: 1.0e9, delta: 1.0e-6 }').replace('total:   { epsilon: 200, delta: 1.0e-5 }', 'total: { epsilon: 1.0e9, delta: 1.0e-5 }'),
     );
   }
-  const server = await spawnServer({ DATABASE_URL: url, DPQ_JWT_SECRET: SECRET, DPQ_TOKEN_KEY: '44'.repeat(32), DPQ_POLICY_DIR: policy, LOG_LEVEL: 'error' });
+  const server = await spawnServer({ DATABASE_URL: url, DPQ_JWT_SECRET: SECRET, DPQ_TOKEN_KEY: '44'.repeat(32), DPQ_POLICY_DIR: policy, DPQ_RATE_LIMIT: '0', LOG_LEVEL: 'error' });
   const token = await mintToken(new TextEncoder().encode(SECRET), 'alice');
   const post = async (sql: string): Promise<boolean> => {
     const r = await fetch(`${server.url}/v1/queries`, {
