@@ -3,7 +3,7 @@
  * `GET /demo/tokens` answers and a one-click picker of the demo principals appears; elsewhere that
  * route is absent and only the paste form shows.
  */
-import { ApiError, get } from '../api.ts';
+import { get } from '../api.ts';
 import { field, fill, h } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 import type { Page } from '../page.ts';
@@ -17,12 +17,8 @@ interface DemoPrincipal {
 
 /** Where a principal starts: the analyst page if it may query, dashboards if it reads metrics, else the approver page. */
 export async function landingFor(): Promise<string> {
-  try {
-    await get('/v1/datasets');
-    return '#/analyst';
-  } catch (err: unknown) {
-    if (!(err instanceof ApiError) || err.status !== 403) throw err;
-  }
+  const { datasets } = await get<{ datasets: unknown[] }>('/v1/datasets');
+  if (datasets.length > 0) return '#/analyst';
   const { metrics } = await get<{ metrics: unknown[] }>('/v1/metrics');
   return metrics.length > 0 ? '#/dashboards' : '#/approver';
 }
