@@ -13,7 +13,8 @@
  * was never reached (connection refused): the reservation is refunded and the answer is 503.
  */
 import crypto from 'node:crypto';
-import { auditedTransaction, recordAudit } from '../audit/record.ts';
+import { auditBatcher } from '../audit/batch.ts';
+import { auditedTransaction } from '../audit/record.ts';
 import { type Limit, readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { DpqError, FIXED_MESSAGES } from '../errors.ts';
@@ -63,7 +64,7 @@ export function requestAccessPointer(dataset: string, required: { epsilon: numbe
 }
 
 export async function auditRefusal(services: Services, ctx: RequestContext, body: QueryBody, err: DpqError, prepared?: PreparedQuery): Promise<void> {
-  await recordAudit(services, [
+  await auditBatcher(services).record(
     {
       actor: ctx.principal.name,
       action: 'query',
@@ -74,7 +75,7 @@ export async function auditRefusal(services: Services, ctx: RequestContext, body
       sqlRedacted: prepared?.redacted ?? null,
       httpRequestId: ctx.httpRequestId,
     },
-  ]);
+  );
 }
 
 export async function runQuery(services: Services, ctx: RequestContext, body: QueryBody): Promise<QueryResponse> {
@@ -120,8 +121,9 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   }
   if (hit !== undefined) {
     const stored = JSON.parse(hit.body) as StoredRelease;
-    await recordAudit(services, [
-      {
+    // The replay's audit entry (group-committed with others) and the caller's budget, together.
+    const [, budget] = await Promise.all([
+      auditBatcher(services).record({
         actor: ctx.principal.name,
         action: 'query',
         dataset,
@@ -133,13 +135,14 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         delta: 0,
         rowCount: stored.rows.length,
         details: { releaseId: stored.id },
-      },
+      }),
+      readStatus(services.state, key, limit),
     ]);
     observe('cached', dataset);
     return {
       ...stored,
       privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
-      budget: await readStatus(services.state, key, limit),
+      budget,
     };
   }
   if (prepared === undefined) throw new Error('unreachable: a miss always prepares');

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { systemClock } from '../../src/clock.ts';
+import { AuditBatcher } from '../../src/audit/batch.ts';
 import { auditedTransaction, recordAudit } from '../../src/audit/record.ts';
 import { expect } from 'chai';
 import { canonicalJson } from '../../src/audit/canonical.ts';
@@ -144,5 +145,29 @@ describe('audit checkpoints in the service log', function () {
     expect(checkpoints.map((c) => c.auditSeq)).to.deep.equal([100]);
     expect(await verifyAudit(store, { seq: 100, hash: checkpoints[0]!.auditHash! })).to.deep.include({ ok: true, entries: 120 });
     await store.close();
+  });
+});
+
+describe('audit group commit', function () {
+  this.timeout(60_000);
+
+  it('commits concurrent entries in shared transactions, in order, each caller waiting for its own', async () => {
+    const store = await freshStore();
+    let transactions = 0;
+    const counting = { ...store, transaction: <T>(fn: Parameters<StateStore['transaction']>[0]) => (transactions++, store.transaction(fn as never) as Promise<T>) } as StateStore;
+    const deps = { state: counting, clock: systemClock, logger: winston.createLogger({ silent: true }) };
+    const batcher = new AuditBatcher(deps);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => batcher.record({ actor: `p${i}`, action: 'query', dataset: 'clinic', outcome: 'cached' })));
+    expect(await verifyAudit(store)).to.deep.include({ ok: true, entries: 100 });
+    expect(transactions).to.be.within(2, 10); // the first entry alone, then the rest together
+    const entries = await readAudit(store, 0, 200);
+    expect(entries.map((e) => e.actor)).to.deep.equal(Array.from({ length: 100 }, (_, i) => `p${i}`));
+    await store.close();
+    // A batch that cannot commit rejects every caller in it.
+    const late = await batcher.record({ actor: 'late', action: 'query', dataset: 'clinic', outcome: 'cached' }).then(
+      () => 'committed',
+      () => 'rejected',
+    );
+    expect(late).to.equal('rejected');
   });
 });
