@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { BACKENDS, startService, type TestService } from '../support/service.ts';
+import { policyDir } from '../support/policy.ts';
 
 interface Answer {
   id: string;
@@ -192,5 +193,23 @@ describe('validation refusals never reach the warehouse (pg_stat_statements)', f
     expect(await warehouseCalls()).to.be.greaterThan(before);
     const b = (await (await svc.request('GET', '/v1/budget', { principal: 'alice' })).json()) as { budgets: { epsilon: { spent: number } }[] };
     expect(b.budgets[0]!.epsilon.spent).to.equal(0.5);
+  });
+});
+
+describe('estimate checks the accounts the charge checks (pglite)', function () {
+  this.timeout(60_000);
+  it("answers allowed: false when the dataset's total, not the caller's budget, is what runs out", async () => {
+    const dir = policyDir({ 'clinic.yaml': (t) => t.replace('total:   { epsilon: 200, delta: 1.0e-5 }', 'total: { epsilon: 1, delta: 1.0e-5 }') });
+    const svc = await startService('pglite', { env: { DPQ_POLICY_DIR: dir } });
+    try {
+      expect((await svc.request('POST', '/v1/queries', { principal: 'alice', body: { sql: 'SELECT COUNT(*) FROM visits', epsilon: 0.8 } })).status).to.equal(200);
+      const est = (await (await svc.request('POST', '/v1/queries/estimate', { principal: 'sam', body: { sql: 'SELECT COUNT(*) FROM visits', epsilon: 0.5 } })).json()) as { allowed: boolean; reason?: string; budget: { epsilon: { remaining: number } } };
+      expect(est.budget.epsilon.remaining).to.equal(10);
+      expect(est).to.deep.include({ allowed: false, reason: "more than the dataset's remaining total budget" });
+      const res = await svc.request('POST', '/v1/queries', { principal: 'sam', body: { sql: 'SELECT COUNT(*) FROM visits', epsilon: 0.5 } });
+      expect(res.status).to.equal(403);
+    } finally {
+      await svc.stop();
+    }
   });
 });
