@@ -66,16 +66,18 @@ export interface RuntimeOptions {
 }
 
 /** Give the reader role its grants using a short-lived superuser-ish connection. */
-async function setupPgReader(url: string, policy: Policy, logger: Logger): Promise<string | undefined> {
+async function setupPgReader(url: string, policy: Policy): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
+  } catch (err: unknown) {
+    await client.end().catch(() => undefined);
+    throw new WarehouseError(false, undefined, err); // start-up names DATABASE_URL and the host
+  }
+  try {
     return await ensureReaderRole(client, policy);
-  } catch {
-    return undefined;
   } finally {
     await client.end().catch(() => undefined);
-    void logger;
   }
 }
 
@@ -115,7 +117,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       warehouse = createPgliteWarehouse({ db, statementTimeoutMs: config.statementTimeoutMs, role, owned: false });
       state = config.stateUrl === undefined ? createPgliteStateStore(db) : createPgStateStore(config.stateUrl);
     } else {
-      const role = await setupPgReader(config.databaseUrl, policy, logger);
+      const role = await setupPgReader(config.databaseUrl, policy);
       if (role === undefined) logger.warn('could not set up the dpq_reader role: reads run as the connecting user');
       warehouse = createPgWarehouse({ url: config.databaseUrl, statementTimeoutMs: config.statementTimeoutMs, role });
       state = createPgStateStore(config.stateUrl ?? config.databaseUrl);

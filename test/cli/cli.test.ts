@@ -149,7 +149,8 @@ describe('start-up refusals name what to change', function () {
   it('names DATABASE_URL and the host when the database cannot be reached', () => {
     const r = dpq(['serve'], { PORT: '0', DATABASE_URL: 'postgresql://u:secret@127.0.0.1:1/db', DPQ_TOKEN_KEY: '11'.repeat(32) });
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/cannot start: DATABASE_URL: the state store at 127\.0\.0\.1:1\/db cannot be reached/);
+    expect(r.stderr).to.match(/cannot start: DATABASE_URL: the warehouse at 127\.0\.0\.1:1\/db cannot be reached/);
+    expect(r.stderr).to.not.include("dpq_reader");
     expect(r.stderr).to.not.include('secret');
   });
 
