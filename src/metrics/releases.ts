@@ -82,6 +82,7 @@ type Claim =
 /** Serve a metric to `principal` (who may read it): the current release, a new one, or a stale one. */
 export async function readMetric(services: Services, principal: Principal, name: string, metric: Metric): Promise<ServedMetric> {
   const deadline = Date.now() + leaseMs(services);
+  let prepared: PreparedQuery | undefined;
   for (;;) {
     const latest = await latestRelease(services.state, name);
     const now = services.clock.now();
@@ -90,9 +91,9 @@ export async function readMetric(services: Services, principal: Principal, name:
       services.telemetry.metricStale.inc({ metric: name });
       return { release: latest, stale: true };
     }
-    // Prepared outside the claim's transaction: planning may read the warehouse catalog, and the
-    // embedded store runs one transaction at a time.
-    const prepared = await prepareQuery(services, metricParams(services.policy, name, metric), metric.sql);
+    // Prepared outside the claim's transaction (planning may read the warehouse catalog, and the
+    // embedded store runs one transaction at a time), and once per read, not once per wait.
+    prepared ??= await prepareQuery(services, metricParams(services.policy, name, metric), metric.sql);
     const claim = await claimRefresh(services, principal, name, metric, prepared, now);
     switch (claim.kind) {
       case 'fresh':

@@ -4,7 +4,7 @@
  * `accuracy: {column, halfWidth}` — the smallest ε whose noise on that column has at most that
  * half-width at `confidence`, found on the same split and calibration the query uses.
  */
-import { calibrateNoise, epsilonForQueryHalfWidth, noiseAccuracy } from '../dp/index.ts';
+import { type BudgetSplit, calibrateNoise, epsilonForQueryHalfWidth, noiseAccuracy } from '../dp/index.ts';
 import { readStatus, TOTAL, type BudgetStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { invalidRequest } from '../errors.ts';
@@ -28,10 +28,9 @@ export interface EstimateResponse {
   readonly reason?: string;
 }
 
-/** The half-width of an aggregate's noise when the query costs ε, or undefined (no closed form). */
-function columnAccuracy(p: PreparedQuery, a: AggregateNode, epsilon: number): ColumnAccuracy {
+/** An aggregate's noise accuracy under `split`, or a note where there is no closed form. */
+function columnAccuracy(p: PreparedQuery, a: AggregateNode, split: BudgetSplit): ColumnAccuracy {
   const confidence = p.params.confidence;
-  const split = splitFor({ ...p.params, epsilon }, p.plan);
   if (a.fn !== 'count' && a.fn !== 'count_distinct_units' && a.fn !== 'sum') {
     return { stddev: null, ci: null, confidence, note: a.fn === 'avg' ? 'depends on the released count; see the answer' : 'no closed-form interval for this aggregate' };
   }
@@ -42,11 +41,11 @@ function columnAccuracy(p: PreparedQuery, a: AggregateNode, epsilon: number): Co
   return { stddev: acc.stddev, ci: acc.ci, confidence };
 }
 
-function accuracies(p: PreparedQuery, epsilon: number): Record<string, ColumnAccuracy> {
+function accuracies(p: PreparedQuery, split: BudgetSplit): Record<string, ColumnAccuracy> {
   const names = outputNames(p.plan);
   const out: Record<string, ColumnAccuracy> = {};
   p.plan.select.forEach((s, i) => {
-    if (s.ref.kind === 'aggregateRef') out[names[i]!] = columnAccuracy(p, p.plan.aggregates[s.ref.aggregate]!, epsilon);
+    if (s.ref.kind === 'aggregateRef') out[names[i]!] = columnAccuracy(p, p.plan.aggregates[s.ref.aggregate]!, split);
   });
   return out;
 }
@@ -96,7 +95,7 @@ export async function estimateQuery(services: Services, principal: Principal, bo
     epsilon: split.charge.epsilon,
     delta: split.charge.delta,
     mechanism: p.params.mechanism,
-    accuracy: accuracies(p, epsilon),
+    accuracy: accuracies(p, split),
     budget,
     allowed: reason === undefined,
     ...(reason === undefined ? {} : { reason }),
