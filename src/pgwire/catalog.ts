@@ -9,6 +9,9 @@
  *
  * pg-protocol's serializer writes the messages to it and its parser reads the answers.
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type DatabaseError, serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
@@ -104,7 +107,8 @@ class CatalogWorker {
 
   #start(): Promise<Worker> {
     this.#worker ??= new Promise<Worker>((resolve, reject) => {
-      const tsx = import.meta.resolve('tsx/esm/api');
+      // tsx's ESM entry (the CommonJS one would be resolved under a CommonJS loader).
+      const tsx = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
       const entry = new URL('./catalog-worker.ts', import.meta.url).href;
       const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
       const w = new Worker(boot, { eval: true, workerData: { ddl: this.#ddl } });
