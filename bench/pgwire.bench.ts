@@ -5,41 +5,15 @@
  * node-postgres connections (one per client, opened before the clock starts) sending the SQL as a
  * simple query. Each pgwire row's ratio is to the HTTP row of the same figure.
  */
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { mintToken } from '../src/http/auth.ts';
 import { loadDemo } from '../src/warehouse/demo.ts';
+import { freePort } from '../test/support/postgres.ts';
 import { spawnServer } from '../test/support/service.ts';
-import { type BenchContext, type BenchRow, closedLoop, percentile } from './types.ts';
+import { type BenchContext, type BenchRow, closedLoop, percentile, queryPoster, unlimitedBudgetPolicy } from './types.ts';
 
 const SECONDS = 6;
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function benchPolicy(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-bench-pgwire-policy-'));
-  for (const f of fs.readdirSync('policies')) {
-    const text = fs.readFileSync(path.join('policies', f), 'utf8');
-    fs.writeFileSync(
-      path.join(dir, f),
-      text.replace('analyst: { epsilon: 10, delta: 1.0e-6 }', 'analyst: { epsilon: 1.0e9, delta: 1.0e-6 }').replace('total:   { epsilon: 200, delta: 1.0e-5 }', 'total: { epsilon: 1.0e9, delta: 1.0e-5 }'),
-    );
-  }
-  return dir;
-}
 
 export default async function pgwireBench(ctx: BenchContext): Promise<BenchRow[]> {
   const admin = new pg.Client({ connectionString: ctx.cluster.url });
@@ -54,17 +28,9 @@ export default async function pgwireBench(ctx: BenchContext): Promise<BenchRow[]
   await loader.end();
 
   const pgPort = await freePort();
-  const server = await spawnServer({ DATABASE_URL: url, DPQ_JWT_SECRET: SECRET, DPQ_TOKEN_KEY: '44'.repeat(32), DPQ_POLICY_DIR: benchPolicy(), DPQ_RATE_LIMIT: '0', LOG_LEVEL: 'error', DPQ_PG_PORT: String(pgPort) });
+  const server = await spawnServer({ DATABASE_URL: url, DPQ_JWT_SECRET: SECRET, DPQ_TOKEN_KEY: '44'.repeat(32), DPQ_POLICY_DIR: unlimitedBudgetPolicy(), DPQ_RATE_LIMIT: '0', LOG_LEVEL: 'error', DPQ_PG_PORT: String(pgPort) });
   const token = await mintToken(new TextEncoder().encode(SECRET), 'alice');
-  const post = async (sql: string): Promise<boolean> => {
-    const r = await fetch(`${server.url}/v1/queries`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sql, epsilon: 0.1 }),
-    });
-    await r.arrayBuffer();
-    return r.status === 200;
-  };
+  const post = queryPoster(server.url, token);
   const connections: pg.Client[] = [];
   const connect = async (n: number): Promise<pg.Client[]> => {
     while (connections.length < n) {
