@@ -93,6 +93,8 @@ interface Pending {
 class CatalogWorker {
   readonly #ddl: string;
   #worker: Promise<Worker> | undefined;
+  /** The thread itself, from its creation on (so that close need not wait for it to be ready). */
+  #thread: Worker | undefined;
   #queue: Pending[] = [];
   #busy = false;
   #nextId = 0;
@@ -112,6 +114,7 @@ class CatalogWorker {
       const entry = new URL('./catalog-worker.ts', import.meta.url).href;
       const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
       const w = new Worker(boot, { eval: true, workerData: { ddl: this.#ddl } });
+      this.#thread = w;
       w.unref();
       const fail = (err: unknown): void => {
         this.#worker = undefined;
@@ -177,9 +180,10 @@ class CatalogWorker {
   }
 
   async close(): Promise<void> {
-    const w = this.#worker;
+    const thread = this.#thread;
     this.#worker = undefined;
-    if (w !== undefined) await (await w.catch(() => undefined))?.terminate();
+    this.#thread = undefined;
+    if (thread !== undefined) await thread.terminate();
   }
 }
 

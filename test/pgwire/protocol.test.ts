@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
-import { auditEntries, type Json } from '../access/support.ts';
+import { auditEntries, expectCall, type Json } from '../access/support.ts';
 import type { TestService } from '../support/service.ts';
 import { listenPg } from '../../src/pgwire/server.ts';
 import { startPgService } from './support.ts';
@@ -59,6 +59,7 @@ async function wire(port: number, host = '127.0.0.1'): Promise<Wire> {
   };
 }
 
+const errorOf = (messages: Json[]): Json | undefined => messages.find((m) => m.name === 'error');
 const startup = (user: string): Buffer => serialize.startup({ user, database: 'clinic' });
 const raw = (code: number, body: Buffer = Buffer.alloc(0)): Buffer => {
   const b = Buffer.alloc(8 + body.length);
@@ -88,7 +89,6 @@ describe('pgwire: protocol edges and bad input', function () {
     return w;
   };
   const open = async (): Promise<number> => Number((await (await svc.request('GET', '/metrics')).text()).match(/^dpq_pg_sessions_open (\d+)/m)?.[1]);
-  const errorOf = (messages: Json[]): Json | undefined => messages.find((m) => m.name === 'error');
 
   it('garbage, a 2 GB start-up length, protocol 2 and 4, a message before authentication, a 1 MB password: an error or a closed connection', async () => {
     const cases: { name: string; bytes: Buffer; code?: string }[] = [
@@ -266,5 +266,88 @@ describe('pgwire: connection limit, TLS and cleartext off loopback', function ()
     } finally {
       await pgs.stop();
     }
+  });
+});
+
+describe('pgwire: CancelRequest, idle sessions, revoked grants (pg)', function () {
+  this.timeout(240_000);
+  let svc: TestService;
+  before(async () => {
+    svc = await startPgService('pg');
+  });
+  after(async () => svc?.stop());
+
+  const connect = async (user: string): Promise<pg.Client> => {
+    const c = new pg.Client({ host: '127.0.0.1', port: svc.pgPort, user, password: await svc.token(user), database: 'clinic' });
+    c.on('error', () => undefined);
+    await c.connect();
+    return c;
+  };
+  const spent = async (user: string): Promise<number> => {
+    const r = (await (await svc.request('GET', '/v1/budget', { principal: user })).json()) as Json;
+    return r.budgets[0].epsilon.spent as number;
+  };
+
+  it('a CancelRequest ends a running statement with 57014; the session goes on and what it cost stays spent', async () => {
+    const c = await connect('an_psql');
+    const keys = c as unknown as { processID: number; secretKey: number };
+    // Hold the audit chain's head so the charge (reserve + audit, one transaction) waits on it.
+    const holder = new pg.Client({ connectionString: svc.env.DATABASE_URL });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT seq FROM dpq.audit_head WHERE id FOR UPDATE');
+    const running = failure(c.query('SELECT COUNT(*) FROM visits WHERE cost > 77'));
+    const waiting = async (): Promise<number> => Number((await holder.query("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).rows[0].n);
+    while ((await waiting()) === 0) await new Promise((r) => setTimeout(r, 20));
+    const x = await wire(svc.pgPort!);
+    const key = Buffer.alloc(8);
+    key.writeInt32BE(keys.processID, 0);
+    key.writeInt32BE(keys.secretKey, 4);
+    x.send(raw(80877102, key));
+    expect((await running).code).to.equal('57014');
+    const before = await spent('an_psql');
+    await holder.query('COMMIT');
+    await holder.end();
+    // The cancelled statement runs to its end in the background: its charge lands.
+    while ((await spent('an_psql')) === before) await new Promise((r) => setTimeout(r, 20));
+    expect(await spent('an_psql')).to.equal(before + 0.5);
+    expect((await c.query('SELECT current_user AS u')).rows).to.deep.equal([{ u: 'an_psql' }]);
+    await c.end();
+  });
+
+  it('closes an idle session with FATAL 57P05 after DPQ_PG_IDLE_TIMEOUT_MS', async () => {
+    // A second listener of the same service whose sessions idle out after 300 ms.
+    const idle = await listenPg({ ...svc.runtime, config: { ...svc.runtime.config, pgIdleTimeoutMs: 300 } }, 0, '127.0.0.1');
+    try {
+      const w = await wire(idle.port);
+      w.send(startup('an_pandas'));
+      await w.read('authenticationCleartextPassword');
+      w.send(serialize.password(await svc.token('an_pandas')));
+      await w.read('readyForQuery');
+      const end = await w.read('never'); // nothing more is sent: the session idles until it is closed
+      expect(end.closed).to.equal(true);
+      expect(errorOf(end.messages)?.code).to.equal('57P05');
+    } finally {
+      await idle.stop();
+    }
+  });
+
+  it('a revoked raw grant refuses the next statement with 42501; RESET dpq.raw_grant returns to aggregates', async () => {
+    const g = await expectCall(svc, 'POST', '/v1/access-requests', 'an_jdbc', {
+      kind: 'raw', dataset: 'clinic', columns: ['visits.region'], justification: 'INC-4411: duplicate invoices for one patient, need to find the rows', durationMinutes: 60,
+    }, 201);
+    const c = await connect('an_jdbc');
+    await c.query(`SET dpq.raw_grant = '${g.id as string}'`);
+    const rows = await c.query('SELECT region FROM visits LIMIT 2');
+    expect(rows.rows).to.have.length(2);
+    await expectCall(svc, 'POST', `/v1/access-requests/${g.id as string}/revoke`, 'bob', { reason: 'done with it' }, 200);
+    expect((await failure(c.query('SELECT region FROM visits LIMIT 2'))).code).to.equal('42501');
+    await c.query('RESET dpq.raw_grant');
+    expect((await failure(c.query('SELECT region FROM visits LIMIT 2'))).code).to.equal('0A000'); // rows are not aggregates
+    const explain = await c.query('EXPLAIN SELECT COUNT(*) FROM visits');
+    expect(explain.rows[0]).to.include({ column: 'count', epsilon: 0.5, allowed: true });
+    const multi = await c.query('SET dpq.epsilon = 1; SHOW dpq.epsilon');
+    expect((multi as unknown as pg.QueryResult[])[1]!.rows).to.deep.equal([{ 'dpq.epsilon': '1' }]);
+    await c.end();
   });
 });
