@@ -249,22 +249,25 @@ export const backend = {
     for (const t of types) w.addInt32(t);
     return w.flush(code('t'));
   },
-  rowDescription: (columns: readonly { readonly name: string; readonly oid: number }[]): Buffer => {
+  /** `formats[i]` 1 for a column sent in binary (default: all text). */
+  rowDescription: (columns: readonly { readonly name: string; readonly oid: number }[], formats: readonly number[] = []): Buffer => {
     const w = new Writer().addInt16(columns.length);
-    for (const c of columns) {
-      w.addCString(c.name).addInt32(0).addInt16(0).addInt32(c.oid).addInt16(typeSize(c.oid)).addInt32(-1).addInt16(0);
-    }
+    columns.forEach((c, i) => {
+      w.addCString(c.name).addInt32(0).addInt16(0).addInt32(c.oid).addInt16(typeSize(c.oid)).addInt32(-1).addInt16(formats[i] ?? 0);
+    });
     return w.flush(code('T'));
   },
-  dataRow: (values: readonly (string | null)[]): Buffer => {
+  /** Values as text, or as the bytes `binary(i, text)` gives for a column sent in binary. */
+  dataRow: (values: readonly (string | null)[], binary?: (column: number, text: string) => Buffer | undefined): Buffer => {
     const w = new Writer().addInt16(values.length);
-    for (const v of values) {
-      if (v === null) w.addInt32(-1);
-      else {
-        const bytes = Buffer.from(v, 'utf8');
-        w.addInt32(bytes.length).add(bytes);
+    values.forEach((v, i) => {
+      if (v === null) {
+        w.addInt32(-1);
+        return;
       }
-    }
+      const bytes = binary?.(i, v) ?? Buffer.from(v, 'utf8');
+      w.addInt32(bytes.length).add(bytes);
+    });
     return w.flush(code('D'));
   },
   sslNo: (): Buffer => Buffer.from('N'),

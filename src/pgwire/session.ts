@@ -15,6 +15,7 @@ import { toDpqError } from '../http/error-handler.ts';
 import { rateLimiterOf } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
 import { parseSql } from '../sql/parse.ts';
+import { canEncodeBinary, encodeBinary } from './binary.ts';
 import type { Catalog } from './catalog.ts';
 import { errorFields, protocolViolation } from './errors.ts';
 import { describeStatement, executeStatement, type SessionContext } from './executor.ts';
@@ -49,12 +50,24 @@ interface Prepared {
 interface Portal {
   readonly statement: Prepared;
   readonly params: readonly (string | null)[];
+  /** Bind's result format codes: none (all text), one for all columns, or one per column. */
+  readonly resultFormats: readonly number[];
   result?: ResultSet;
   sent: number;
   noticed?: boolean;
 }
 
 class Cancelled extends Error {}
+
+/** Each result column's format for a portal (0 text, 1 binary); a binary request dpq cannot encode is refused. */
+function columnFormats(portal: Portal, result: ResultSet): number[] {
+  const f = portal.resultFormats;
+  const formats = result.columns.map((_, i) => (f.length === 0 ? 0 : f.length === 1 ? f[0]! : (f[i] ?? 0)));
+  result.columns.forEach((c, i) => {
+    if (formats[i] === 1 && !canEncodeBinary(c.oid)) throw new DpqError('SQL_NOT_ALLOWED', `column ${c.name} cannot be sent in binary format; ask for text`, { construct: 'binary result format' });
+  });
+  return formats;
+}
 
 const RATE_LIMITED_KINDS = new Set(['data', 'explain', 'catalog']);
 
@@ -298,9 +311,10 @@ export class Session {
     this.#send(P.backend.error(errorFields(e)));
   }
 
-  #sendRows(result: ResultSet, from: number, maxRows: number): number {
+  #sendRows(result: ResultSet, from: number, maxRows: number, formats: readonly number[] = []): number {
     const end = maxRows > 0 ? Math.min(result.rows.length, from + maxRows) : result.rows.length;
-    for (let i = from; i < end; i++) this.#send(P.backend.dataRow(result.rows[i]!));
+    const binary = formats.includes(1) ? (i: number, text: string): Buffer | undefined => (formats[i] === 1 ? encodeBinary(result.columns[i]!.oid, text) : undefined) : undefined;
+    for (let i = from; i < end; i++) this.#send(P.backend.dataRow(result.rows[i]!, binary));
     return end;
   }
 
@@ -406,7 +420,6 @@ export class Session {
     if (m.values.length !== statement.parameters) {
       throw new DpqError('INVALID_REQUEST', `bind message supplies ${m.values.length} parameters, but prepared statement "${m.statement}" requires ${statement.parameters}`, { parameters: statement.parameters });
     }
-    if (m.resultFormats.some((f) => f !== 0)) throw new DpqError('SQL_NOT_ALLOWED', 'results are sent in text format only', { construct: 'binary result format' });
     const params = m.values.map((v, i) => {
       if (v === null) return null;
       const format = m.paramFormats.length === 1 ? m.paramFormats[0] : (m.paramFormats[i] ?? 0);
@@ -416,7 +429,7 @@ export class Session {
       return text;
     });
     if (params.some((p) => p !== null && p.includes('\u0000'))) throw new DpqError('INVALID_REQUEST', 'a parameter contains a NUL character');
-    this.#portals.set(m.portal, { statement, params, sent: 0 });
+    this.#portals.set(m.portal, { statement, params, resultFormats: m.resultFormats, sent: 0 });
     this.#send(P.backend.bindComplete());
   }
 
@@ -436,7 +449,7 @@ export class Session {
     // A portal runs its statement when it is first described: drivers need the row description
     // before Execute, and only the answer gives it exactly.
     const result = await this.#result(portal);
-    this.#send(result === undefined || result.columns.length === 0 ? P.backend.noData() : P.backend.rowDescription(result.columns));
+    this.#send(result === undefined || result.columns.length === 0 ? P.backend.noData() : P.backend.rowDescription(result.columns, columnFormats(portal, result)));
   }
 
   async #result(portal: Portal): Promise<ResultSet | undefined> {
@@ -453,7 +466,7 @@ export class Session {
     if (result === undefined) return this.#send(P.backend.emptyQuery());
     if (!portal.noticed) this.#sendNotices(result);
     portal.noticed = true;
-    portal.sent = this.#sendRows(result, portal.sent, m.maxRows);
+    portal.sent = this.#sendRows(result, portal.sent, m.maxRows, columnFormats(portal, result));
     if (portal.sent < result.rows.length) return this.#send(P.backend.portalSuspended());
     this.#send(P.backend.commandComplete(result.tag));
   }

@@ -137,6 +137,7 @@ describe('pgwire: real clients', function () {
     expect(out.columns).to.include.members(['cost:numeric', 'region:text', 'patient_id:int8']);
     expect(out.replay).to.deep.equal(replayAsText());
     expect(out.prepared).to.deep.equal(replayAsText());
+    expect(out.described).to.equal(3);
     expect(out.refused).to.equal('0A000');
     expect(out.budget).to.equal('53400');
   });
@@ -227,7 +228,10 @@ public class PgwireClient {
     while (cols.next()) columns.add(cols.getString("COLUMN_NAME") + ":" + cols.getString("TYPE_NAME"));
     List<String> replay = rows(c.createStatement().executeQuery(a[3]));
     PreparedStatement ps = c.prepareStatement(a[3]);
-    List<String> prepared = rows(ps.executeQuery());
+    int described = ps.getMetaData().getColumnCount(); // Describe of the statement, before it runs
+    List<String> prepared = null;
+    // Past prepareThreshold (5) the driver switches to a named server-side statement.
+    for (int i = 0; i < 8; i++) prepared = rows(ps.executeQuery());
     c.setAutoCommit(false);
     Statement s = c.createStatement();
     String refused = null, budget = null;
@@ -243,7 +247,7 @@ public class PgwireClient {
     } catch (SQLException e) { budget = e.getSQLState(); }
     c.commit();
     c.close();
-    System.out.println("{\"tables\":" + list(tables) + ",\"columns\":" + list(columns) + ",\"replay\":" + list(replay) + ",\"prepared\":" + list(prepared) + ",\"refused\":" + q(String.valueOf(refused)) + ",\"budget\":" + q(String.valueOf(budget)) + "}");
+    System.out.println("{\"tables\":" + list(tables) + ",\"columns\":" + list(columns) + ",\"replay\":" + list(replay) + ",\"prepared\":" + list(prepared) + ",\"described\":" + described + ",\"refused\":" + q(String.valueOf(refused)) + ",\"budget\":" + q(String.valueOf(budget)) + "}");
   }
 }
 `;
