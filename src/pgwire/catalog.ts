@@ -2,9 +2,9 @@
  * The policy-derived catalog. What psql's `\dt`/`\d`, JDBC's DatabaseMetaData and SQLAlchemy's
  * inspection read (pg_catalog, information_schema) is answered by a real PostgreSQL catalog that
  * dpq builds from the policy: per dataset, an in-memory PGlite in a worker thread holding the
- * dataset's tables — empty, with their policy types and comments — and a role per principal that
- * may query it. The warehouse's catalog is never read. Client catalog queries run there read-only
- * as that principal's role, one at a time, and a query that overruns CATALOG_TIMEOUT_MS
+ * dataset's tables — empty, with their policy types and comments — and one unprivileged role.
+ * The warehouse's catalog is never read. Client catalog queries run there read-only as that role,
+ * one at a time, and a query that overruns CATALOG_TIMEOUT_MS
  * terminates the worker (a fresh one starts on the next query).
  *
  * pg-protocol's serializer writes the messages to it and its parser reads the answers.
@@ -17,7 +17,6 @@ import { type DatabaseError, serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import { DpqError } from '../errors.ts';
-import { datasetsFor, principalByName } from '../policy/authorize.ts';
 import type { ColumnType, Dataset, Policy } from '../policy/schema.ts';
 import type { CatalogAnswer, CatalogJob } from './catalog-worker.ts';
 
@@ -39,7 +38,7 @@ export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`
 const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
 /** The DDL of a dataset's catalog: its tables, column comments and the principals' roles. */
-export function catalogDdl(policy: Policy, dataset: Dataset): string {
+export function catalogDdl(dataset: Dataset): string {
   const s = ident(dataset.schema);
   const out = [`CREATE SCHEMA IF NOT EXISTS ${s};`];
   for (const [name, table] of Object.entries(dataset.tables)) {
@@ -62,12 +61,12 @@ export function catalogDdl(policy: Policy, dataset: Dataset): string {
   return out.join('\n');
 }
 
-function rolesDdl(policy: Policy, datasetName: string, dataset: Dataset): string {
+/** The one role catalog queries run as: it may read the catalog and nothing else (no principal's name is listed). */
+export const CATALOG_ROLE = 'dpq_catalog';
+
+function roleDdl(dataset: Dataset): string {
   const s = ident(dataset.schema);
-  return Object.keys(policy.principals)
-    .filter((p) => datasetsFor(policy, principalByName(policy, p)!, 'query').includes(datasetName))
-    .map((p) => `CREATE ROLE ${ident(p)} NOLOGIN; GRANT USAGE ON SCHEMA ${s} TO ${ident(p)}; GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${ident(p)};`)
-    .join('\n');
+  return `CREATE ROLE ${CATALOG_ROLE} NOLOGIN; GRANT USAGE ON SCHEMA ${s} TO ${CATALOG_ROLE}; GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${CATALOG_ROLE};`;
 }
 
 export interface CatalogColumn {
@@ -235,10 +234,10 @@ function resultOf(messages: readonly BackendMessage[]): CatalogResult {
 export interface Catalog {
   /** Start the dataset's worker in the background (a session authenticated for it). */
   warm(dataset: string): void;
-  /** Run a catalog SELECT as `principal`; `params` as text. */
-  query(dataset: string, principal: string, sql: string, params: readonly (string | null)[]): Promise<CatalogResult>;
+  /** Run a catalog SELECT (as CATALOG_ROLE); `params` as text. */
+  query(dataset: string, sql: string, params: readonly (string | null)[]): Promise<CatalogResult>;
   /** The parameter and result types of a catalog SELECT, without running it. */
-  describe(dataset: string, principal: string, sql: string): Promise<CatalogResult>;
+  describe(dataset: string, sql: string): Promise<CatalogResult>;
   close(): Promise<void>;
 }
 
@@ -248,24 +247,23 @@ export function createCatalog(policy: Policy): Catalog {
     let w = workers.get(name);
     if (w === undefined) {
       const dataset = policy.datasets[name]!;
-      w = new CatalogWorker(`${catalogDdl(policy, dataset)}\n${rolesDdl(policy, name, dataset)}`);
+      w = new CatalogWorker(`${catalogDdl(dataset)}\n${roleDdl(dataset)}`);
       workers.set(name, w);
     }
     return w;
   };
-  const preamble = (name: string, principal: string): string =>
-    `SET LOCAL ROLE ${ident(principal)}; SET LOCAL search_path TO ${ident(policy.datasets[name]!.schema)}; SET LOCAL statement_timeout = ${CATALOG_TIMEOUT_MS};`;
-  const run = async (dataset: string, principal: string, messages: Buffer): Promise<CatalogResult> => {
-    const answer = await workerOf(dataset).run(preamble(dataset, principal), messages);
+  const preamble = (name: string): string =>
+    `SET LOCAL ROLE ${CATALOG_ROLE}; SET LOCAL search_path TO ${ident(policy.datasets[name]!.schema)}; SET LOCAL statement_timeout = ${CATALOG_TIMEOUT_MS};`;
+  const run = async (dataset: string, messages: Buffer): Promise<CatalogResult> => {
+    const answer = await workerOf(dataset).run(preamble(dataset), messages);
     resultOf(parseMessages(answer.preamble)); // throws when the role or schema is missing
     return resultOf(parseMessages(answer.answer));
   };
   return {
     warm: (dataset) => workerOf(dataset).warm(),
-    query: (dataset, principal, sql, params) =>
+    query: (dataset, sql, params) =>
       run(
         dataset,
-        principal,
         Buffer.concat([
           serialize.parse({ text: sql, types: [] }),
           serialize.bind({ values: [...params] }),
@@ -274,8 +272,8 @@ export function createCatalog(policy: Policy): Catalog {
           serialize.sync(),
         ]),
       ),
-    describe: (dataset, principal, sql) =>
-      run(dataset, principal, Buffer.concat([serialize.parse({ text: sql, types: [] }), serialize.describe({ type: 'S' }), serialize.sync()])),
+    describe: (dataset, sql) =>
+      run(dataset, Buffer.concat([serialize.parse({ text: sql, types: [] }), serialize.describe({ type: 'S' }), serialize.sync()])),
     async close() {
       await Promise.all([...workers.values()].map((w) => w.close()));
       workers.clear();

@@ -150,7 +150,7 @@ export async function executeStatement(ctx: SessionContext, stmt: Statement, par
       return { result: estimateResult(await estimateQuery(ctx.services, ctx.principal, body)), statuses: [] };
     }
     case 'catalog': {
-      const r = await ctx.catalog.query(ctx.dataset, ctx.principal.name, stmt.sql, params);
+      const r = await ctx.catalog.query(ctx.dataset, stmt.sql, params);
       return { result: { columns: r.columns, rows: r.rows, tag: r.tag }, statuses: [] };
     }
     case 'data':
@@ -166,7 +166,7 @@ export async function describeStatement(ctx: SessionContext, stmt: Statement, pa
   const unknown = Array.from({ length: parameterCount }, () => 0);
   switch (stmt.kind) {
     case 'catalog': {
-      const r = await ctx.catalog.describe(ctx.dataset, ctx.principal.name, stmt.sql);
+      const r = await ctx.catalog.describe(ctx.dataset, stmt.sql);
       return { parameters: [...r.parameters], columns: r.columns.length === 0 ? undefined : [...r.columns] };
     }
     case 'session':

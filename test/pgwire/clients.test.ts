@@ -81,6 +81,8 @@ describe('pgwire: real clients', function () {
     try {
       const tables = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
       expect(tables.rows.map((r: Json) => r.table_name)).to.deep.equal(['patients', 'visits']);
+      // The policy catalog names no principal.
+      expect((await client.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'an%'")).rows).to.deep.equal([{ n: 0 }]);
       const simple = await client.query(REPLAY_SQL);
       const unnamed = await client.query('SELECT region, COUNT(*) AS visits, AVG(cost) FROM visits GROUP BY region', []);
       const prepared = await client.query({ name: 'replay', text: REPLAY_SQL, values: [] });
