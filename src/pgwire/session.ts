@@ -277,10 +277,12 @@ export class Session {
 
   // ---- statements -------------------------------------------------------------------------
 
-  /** Run one statement: audited as "pg", counted, rate-limited like an HTTP request, cancellable. */
+  /** Run one statement: audited as "pg", counted, logged, rate-limited like an HTTP request, cancellable. */
   async #run<T>(stmt: Statement, fn: () => Promise<T>): Promise<T> {
     const ctx = this.#ctx!;
     const kind = stmt.kind;
+    const started = process.hrtime.bigint();
+    let outcome = 'ok';
     try {
       if (RATE_LIMITED_KINDS.has(kind) || (kind === 'show' && stmt.name === 'dpq.budget')) {
         const limited = rateLimiterOf(ctx.services)(ctx.principal.name);
@@ -289,15 +291,16 @@ export class Session {
       const cancelled = new Promise<never>((_, reject) => (this.#cancel = () => reject(new Cancelled())));
       const work = withTransport('pg', fn);
       work.catch(() => undefined); // a cancelled statement still finishes (its cost stays spent)
-      const r = await Promise.race([work, cancelled]);
-      this.#deps.metrics.statements.inc({ kind, outcome: 'ok' });
-      return r;
+      return await Promise.race([work, cancelled]);
     } catch (err: unknown) {
-      const outcome = err instanceof Cancelled ? 'cancelled' : toDpqError(err).status < 500 ? 'refused' : 'failed';
-      this.#deps.metrics.statements.inc({ kind, outcome });
+      outcome = err instanceof Cancelled ? 'cancelled' : toDpqError(err).status < 500 ? 'refused' : 'failed';
       throw err;
     } finally {
       this.#cancel = undefined;
+      this.#deps.metrics.statements.inc({ kind, outcome });
+      // One line per statement, like HTTP's access log: who, what kind, how it ended — never SQL.
+      const level = RATE_LIMITED_KINDS.has(kind) ? 'info' : 'debug';
+      ctx.services.logger.log(level, 'pg statement', { pid: this.#pid, principal: ctx.principal.name, kind, outcome, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) });
     }
   }
 
