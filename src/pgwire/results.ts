@@ -133,7 +133,9 @@ export interface BudgetRow {
 export function budgetResult(budgets: readonly BudgetRow[]): ResultSet {
   const f = (name: string): ResultColumn => ({ name, oid: OID.float8 });
   const columns = [{ name: 'dataset', oid: OID.text }, f('epsilon_limit'), f('epsilon_spent'), f('epsilon_remaining'), f('delta_limit'), f('delta_spent'), f('delta_remaining'), { name: 'renews', oid: OID.timestamptz }];
-  const rows = budgets.map((b) => [b.dataset, ...[b.epsilon.limit, b.epsilon.spent, b.epsilon.remaining, b.delta.limit, b.delta.spent, b.delta.remaining].map(textOf), b.renews]);
+  // timestamptz in PostgreSQL's own text form (drivers parse that, not ISO 8601's `T…Z`).
+  const renews = (iso: string | null): string | null => (iso === null ? null : iso.replace('T', ' ').replace(/(\.\d+)?Z$/, (_, f: string | undefined) => `${f ?? ''}+00`));
+  const rows = budgets.map((b) => [b.dataset, ...[b.epsilon.limit, b.epsilon.spent, b.epsilon.remaining, b.delta.limit, b.delta.spent, b.delta.remaining].map(textOf), renews(b.renews)]);
   return { columns, rows, tag: `SHOW`, notices: [] };
 }
 

@@ -1,9 +1,10 @@
-/** The binary result encodings against real PostgreSQL's binary output of the same values. */
+/** Value encodings against real PostgreSQL: binary results, and timestamptz text. */
 import net from 'node:net';
 import { expect } from 'chai';
 import { serialize } from 'pg-protocol';
 import { encodeBinary } from '../../src/pgwire/binary.ts';
 import { Framer, MAX_MESSAGE_BYTES, Reader } from '../../src/pgwire/protocol.ts';
+import { budgetResult } from '../../src/pgwire/results.ts';
 import { postgresCluster } from '../support/cluster.ts';
 
 const CASES: readonly [string, number, readonly string[]][] = [
@@ -61,5 +62,16 @@ describe('pgwire: binary result format', () => {
         expect(encodeBinary(oid, text).toString('hex'), `${type} ${v} (${text})`).to.equal(binary.toString('hex'));
       }
     }
+  });
+});
+
+describe('pgwire: SHOW dpq.budget renews', () => {
+  it('is timestamptz in PostgreSQL text form, the same instant as the HTTP answer', async () => {
+    const iso = '2026-12-05T00:00:00.000Z';
+    const r = budgetResult([{ dataset: 'clinic', epsilon: { limit: 1, spent: 0, remaining: 1 }, delta: { limit: 0, spent: 0, remaining: 0 }, renews: iso }]);
+    const text = r.rows[0]![7]!;
+    expect(text).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00$/);
+    const { binary } = await both(postgresCluster().port, 'timestamptz', text);
+    expect(binary.readBigInt64BE(0)).to.equal((BigInt(Date.parse(iso)) - 946_684_800_000n) * 1000n);
   });
 });
