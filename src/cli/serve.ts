@@ -59,6 +59,9 @@ export async function serve(): Promise<number> {
   stopOnSignals(running, (m) => runtime.logger.info(m));
   warmConsole((err: unknown) => runtime.logger.error('the web console could not be built', { errorName: err instanceof Error ? err.message : typeof err }));
   const lines = [`dpq is listening on ${running.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s); web console: ${running.url}/`];
+  if (runtime.rng.kind === 'seeded') {
+    lines.push('', 'WARNING: DPQ_NOISE_SEED is set: the noise is seeded and predictable, answers are NOT private (tests and demos only).');
+  }
   if (runtime.config.embedded) {
     const lasting = runtime.config.jwtSecret === undefined ? 'valid 12 h, until this process stops (set DPQ_JWT_SECRET to keep them)' : 'valid 12 h';
     lines.push('', `Embedded demo mode: PGlite with the demo clinic dataset. Bearer tokens (${lasting}):`);

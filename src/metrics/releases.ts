@@ -17,7 +17,7 @@ import { periodOf } from '../budget/period.ts';
 import { DpqError, FIXED_MESSAGES } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Metric } from '../policy/schema.ts';
-import { executeRelease, type StoredRelease } from '../queries/execute.ts';
+import { executeRelease, noiseMark, type StoredRelease } from '../queries/execute.ts';
 import { type PreparedQuery, prepareQuery } from '../queries/prepare.ts';
 import type { Services } from '../services.ts';
 import type { StateQuery } from '../state/store.ts';
@@ -171,7 +171,7 @@ async function claimRefresh(services: Services, principal: Principal, name: stri
       leaseId,
     ]);
     const charge = prepared.split.charge;
-    await record([{ ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { metric: name, stage: 'charged', releaseId } }]);
+    await record([{ ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { metric: name, stage: 'charged', releaseId, ...noiseMark(services) } }]);
     services.telemetry.epsilonSpent.inc({ dataset: metric.dataset }, charge.epsilon);
     return { kind: 'claimed', leaseId, releaseId, prepared };
   });
@@ -192,7 +192,7 @@ async function computeRelease(
   } catch (err: unknown) {
     await auditedTransaction(services, async (tx, record) => {
       await tx.query(giveBack, [name, claim.leaseId]);
-      await record([{ ...base, outcome: 'failed', code: 'QUERY_FAILED', details: { metric: name, releaseId: claim.releaseId } }]);
+      await record([{ ...base, outcome: 'failed', code: 'QUERY_FAILED', details: { metric: name, releaseId: claim.releaseId, ...noiseMark(services) } }]);
     });
     if (err instanceof WarehouseError) throw new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED);
     throw err;
@@ -212,7 +212,7 @@ async function computeRelease(
     );
     await tx.query(giveBack, [name, claim.leaseId]);
     await record([
-      { ...base, outcome: 'answered', epsilon: stored.privacy.epsilon, delta: stored.privacy.delta, rowCount: stored.rows.length, details: { metric: name, releaseId: claim.releaseId } },
+      { ...base, outcome: 'answered', epsilon: stored.privacy.epsilon, delta: stored.privacy.delta, rowCount: stored.rows.length, details: { metric: name, releaseId: claim.releaseId, ...noiseMark(services) } },
     ]);
     return Number(inserted.rows[0]!.seq);
   });

@@ -21,6 +21,8 @@ export interface StoredRelease {
     readonly mechanism: string;
     readonly partitionSelection: 'none' | 'public' | 'private';
     readonly split: readonly SplitShare[];
+    /** Present only while DPQ_NOISE_SEED is on: this release's noise is predictable. */
+    readonly noise?: 'seeded';
   };
   readonly releasedAt: string;
 }
@@ -51,6 +53,11 @@ function splitShares(p: PreparedQuery, names: readonly string[]): SplitShare[] {
   return shares;
 }
 
+/** The mark seeded noise puts on every release and on its audit entries' details (privacy.md). */
+export function noiseMark(services: Pick<Services, 'rng'>): { readonly noise?: 'seeded' } {
+  return services.rng.kind === 'seeded' ? { noise: 'seeded' } : {};
+}
+
 export async function executeRelease(services: Services, prepared: PreparedQuery, id: string, at: Date): Promise<StoredRelease> {
   const { plan, split, params } = prepared;
   const compiled = compile(plan);
@@ -68,6 +75,7 @@ export async function executeRelease(services: Services, prepared: PreparedQuery
       mechanism: params.mechanism,
       partitionSelection: release.partitionSelection,
       split: splitShares(prepared, release.columns),
+      ...noiseMark(services),
     },
     releasedAt: at.toISOString(),
   };

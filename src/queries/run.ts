@@ -25,7 +25,7 @@ import { WarehouseError } from '../warehouse/adapter.ts';
 import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
-import { executeRelease, type StoredRelease } from './execute.ts';
+import { executeRelease, noiseMark, type StoredRelease } from './execute.ts';
 import type { QueryBody } from './request.ts';
 
 export interface QueryResponse extends Omit<StoredRelease, 'privacy'> {
@@ -134,7 +134,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         epsilon: 0,
         delta: 0,
         rowCount: stored.rows.length,
-        details: { releaseId: stored.id },
+        details: { releaseId: stored.id, ...noiseMark(services) },
       }),
       readStatus(services.state, key, limit),
     ]);
@@ -163,7 +163,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
     await record([
       r.ok
-        ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id } }
+        ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id, ...noiseMark(services) } }
         : { ...base, outcome: 'refused', code: 'BUDGET_EXHAUSTED', epsilon: 0, delta: 0, details: { required: r.refusal.required, scope: r.refusal.scope } },
     ]);
     return r;
@@ -202,7 +202,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
           code: reached ? 'QUERY_FAILED' : 'UNAVAILABLE',
           epsilon: reached ? charge.epsilon : 0,
           delta: reached ? charge.delta : 0,
-          details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null },
+          details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null, ...noiseMark(services) },
         },
       ]);
     });
@@ -216,7 +216,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
-    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id } }]);
+    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id, ...noiseMark(services) } }]);
   });
   observe('answered', dataset);
   return {
