@@ -22,7 +22,7 @@ import type { Principal } from '../policy/authorize.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
-import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
+import { cacheKey, lookupRelease, policyFingerprint, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
 import { executeRelease, noiseMark, type StoredRelease } from './execute.ts';
@@ -105,7 +105,15 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const key = { principal: ctx.principal.name, dataset, period: period.key };
   const { limit, total } = budgetLimits(params.dataset);
   const keyOf = (fingerprint: string): string =>
-    cacheKey({ dataset, fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism });
+    cacheKey({
+      dataset,
+      fingerprint,
+      epsilon: params.epsilon,
+      delta: params.delta,
+      mechanism: params.mechanism,
+      confidence: params.confidence,
+      policy: policyFingerprint(params.dataset),
+    });
   const textKey = keyOf(textFingerprint(body.sql));
 
   // Replay cache, first by the exact text (no parsing), then by the parse-tree fingerprint.
