@@ -194,8 +194,9 @@ async function computeRelease(
       await tx.query(giveBack, [name, claim.leaseId]);
       await record([{ ...base, outcome: 'failed', code: 'QUERY_FAILED', details: { metric: name, releaseId: claim.releaseId, ...noiseMark(services) } }]);
     });
-    if (err instanceof WarehouseError) throw new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED);
-    throw err;
+    // Every failure after the charge is the one fixed QUERY_FAILED (see queries/run.ts).
+    if (!(err instanceof WarehouseError)) services.logger.error('a metric release failed after its charge', { metric: name, errorName: err instanceof Error ? err.name : typeof err });
+    throw new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED);
   }
   const releasedAt = services.clock.now();
   const nextReleaseAt = new Date(releasedAt.getTime() + metric.refresh);

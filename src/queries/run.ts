@@ -215,7 +215,10 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       ]);
     });
     observe('failed', dataset);
-    if (!(err instanceof WarehouseError)) throw err;
+    // Whatever failed after the charge (the warehouse, a timeout, decoding, the noise step), the
+    // answer is the one fixed QUERY_FAILED: a message or code that differs by cause could depend
+    // on the data. The cause goes to the service log by name only.
+    if (!(err instanceof WarehouseError)) services.logger.error('a query failed after its charge', { releaseId: id, errorName: err instanceof Error ? err.name : typeof err });
     throw reached ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED) : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
   }
   const after = services.clock.now();
