@@ -18,7 +18,10 @@
  * then follow the exponential mechanism's law exactly. The best bin has γ = 0, so the expected
  * number of proposals is at most B (and each costs O(1) expected draws). The running time depends
  * on the data only through that acceptance rate, a much weaker channel than the warehouse query's
- * own running time. The point inside the bin uses a uniform 53-bit fraction (post-processing).
+ * own running time. The point inside the bin is post-processing: on a grid, a uniform grid point
+ * of the bin — bin i of B over the W grid points [lo, hi] holds lo + ⌈i·W/B⌉ … lo + ⌈(i+1)·W/B⌉ − 1,
+ * the SQL's own binning (sql/histogram.ts) — never a real point rounded, which could land in a
+ * neighbouring bin on narrow grids; without a grid, a uniform 53-bit fraction of the bin.
  */
 import { bernoulliExpNeg } from './bernoulli.ts';
 import { DpParameterError, checkEpsilon, checkFinite, checkNonNegativeInteger, checkPositiveInteger, checkProbability } from './checks.ts';
@@ -34,8 +37,10 @@ export interface QuantileParams {
   /** ε of this measurement (`MeasurementBudget.epsilon` of an `exponential` share). */
   readonly epsilon: number;
   readonly maxRowsPerUnit: number;
-  /** When given, the result is rounded to this grid (and kept within the bounds). */
+  /** When given, the result is a grid point of the chosen bin (and kept within the bounds). */
   readonly grid?: Grid;
+  /** The histogram's bounds in grid units (default: `lower` and `upper` on `grid`). */
+  readonly gridBounds?: { readonly lower: bigint; readonly upper: bigint };
 }
 
 /** The index of the bin chosen by the exponential mechanism (exposed for tests). */
@@ -76,8 +81,18 @@ export function quantileFromHistogram(counts: readonly (bigint | number)[], para
   const upper = checkFinite(params.upper, 'upper');
   if (!(lower <= upper)) throw new DpParameterError('bounds', 'lower bound above upper bound');
   const j = quantileBin(counts, params, rng);
-  const width = (upper - lower) / counts.length;
-  let x = lower + (j + rng.uniformFraction()) * width;
-  if (params.grid !== undefined) x = fromGridUnits(toGridUnits(x, params.grid), params.grid);
-  return Math.min(upper, Math.max(lower, x));
+  if (params.grid === undefined) {
+    const width = (upper - lower) / counts.length;
+    return Math.min(upper, Math.max(lower, lower + (j + rng.uniformFraction()) * width));
+  }
+  const g = params.grid;
+  const lo = params.gridBounds?.lower ?? toGridUnits(lower, g);
+  const hi = params.gridBounds?.upper ?? toGridUnits(upper, g);
+  const w = hi - lo + 1n;
+  const b = BigInt(counts.length);
+  const edge = (i: bigint): bigint => lo + (i * w + b - 1n) / b;
+  const first = edge(BigInt(j));
+  const points = edge(BigInt(j) + 1n) - first; // ≥ 1: a histogram has at most one bin per grid point
+  const x = points > 1n ? first + rng.uniformBigInt(points) : first;
+  return Math.min(upper, Math.max(lower, fromGridUnits(x, g)));
 }
