@@ -88,17 +88,21 @@ ORDER BY "d0"."o"`);
     expect(c.outputs.map((o) => (o.kind === 'measure' ? `${o.aggregate}:${o.measure}` : o.kind))).to.deep.equal(['key', '0:sum', '1:sum', '1:count']);
   });
 
-  it('a table keyed by its unit is aggregated directly, without a bounding step', async () => {
+  it('a table keyed by its unit is aggregated directly when the read’s own snapshot confirms it, else bounded', async () => {
     const c = await sqlOf('SELECT sex, AVG(birth_year) FROM patients WHERE birth_year > 1950 GROUP BY sex', { keyedTables: new Set(['patients']) });
-    expect(c.sql).to.not.include('bounded');
     expect(c.sql).to.include(`"rows" AS (
-  SELECT "k0",
+  (SELECT "k0",
          CASE WHEN "r0" IS NULL THEN NULL ELSE LEAST(GREATEST("r0", $5::int8), $6::int8)::int8 END AS "x0",
          true AS "first"
   FROM "src"
-  OFFSET 0
-)`);
-    expect(c.params).to.deep.equal(['1950', 'F', 'M', 'X', '1900', '2026', '1963']);
+  WHERE (SELECT "ok" FROM "keyed")
+  OFFSET 0)
+  UNION ALL
+  (SELECT "k0",`);
+    expect(c.sql).to.include('WHERE NOT (SELECT "ok" FROM "keyed") AND "kr" <= ');
+    expect(c.sql).to.include('AND c.relkind IN (\'r\', \'m\') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid)');
+    expect(c.params.slice(0, 4)).to.deep.equal(['1950', 'F', 'M', 'X']);
+    expect(c.params).to.include.members(['public', 'patients', 'patient_id']);
   });
 
   it('a private key releases the distinct-unit count used for partition selection', async () => {
