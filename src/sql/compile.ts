@@ -12,8 +12,9 @@
  *    order that depends only on that person's rows (never `random()`) — and a person keeps the rows of their
  *    first `maxGroupsPerUnit` keys (`dense_rank`) up to `maxRowsPerUnit` rows (`row_number`).
  *    `first` marks a person's first row in each group, so distinct units per group are a plain
- *    filtered count. One sort and one WindowAgg: the window's order (hash, keys) is a prefix of the
- *    sort, whose remaining columns make the order within a key deterministic.
+ *    filtered count. The row window's own ORDER BY holds every tie-breaker (hash, keys, row
+ *    hash, raw values), so the choice is fixed by SQL semantics, not by the plan; the key window's
+ *    order (hash, keys) is a prefix of it, so one sort serves both.
  *    Queries that only count rows and units skip the sort: a hash aggregate per (person, key) pair,
  *    then the same rule on pairs (a pair keeps min(c, m − rows of the person's earlier keys)).
  * 3. `rows`: the kept rows with every bounded value clamped and put on its grid: NULL and NaN are
@@ -238,18 +239,28 @@ export function compile(plan: QueryPlan): CompiledQuery {
       hashes.push(`${hashChain(seed, rawList.map((r) => ({ sql: ident(r.name), kind: r.flag ? ('bool' as const) : ('numeric' as const) })))} AS ${ident('hr')}`);
       order.push(ident('hr'), ...rawNames);
     }
-    const windowOrder = grouped ? ` ORDER BY ${[ident('hk'), ...keyNames].join(', ')}` : '';
+    // The window's own ORDER BY holds every tie-breaker (hash, keys, then the row hash and raw
+    // values), so which rows a person keeps follows from SQL semantics, never from a subquery's
+    // order or the plan. Rows tied on all of them are identical in everything the query reads.
+    // Keys are ranked in a window ordered by (hash, keys) only — a prefix of the row order, so
+    // PostgreSQL computes both windows from one sort.
     const w = ident('w');
+    const wk = ident('wk');
+    const rowOrder = order.slice(1);
     const ranks = [
-      ...(grouped ? [`dense_rank() OVER ${w} AS ${ident('kr')}`] : []),
+      ...(grouped ? [`dense_rank() OVER ${wk} AS ${ident('kr')}`] : []),
       `row_number() OVER ${w} AS ${ident('rn')}`,
-      ...(!needFirst ? [] : grouped ? [`(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
+      ...(!needFirst ? [] : grouped ? [`(rank() OVER ${wk} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
+    ];
+    const windows = [
+      ...(grouped ? [`${wk} AS (PARTITION BY ${ident('u')} ORDER BY ${[ident('hk'), ...keyNames].join(', ')})`] : []),
+      `${w} AS (PARTITION BY ${ident('u')}${rowOrder.length > 0 ? ` ORDER BY ${rowOrder.join(', ')}` : ''})`,
     ];
     const inner = [ident('u'), ...carried, ...hashes];
     ctes.push(
       `${ident('bounded')} AS (\n  SELECT ${[...carried, ...ranks].join(',\n         ')}\n` +
-        `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}\n        ORDER BY ${order.join(', ')}) AS ${ident('h')}\n` +
-        `  WINDOW ${w} AS (PARTITION BY ${ident('u')}${windowOrder})\n)`,
+        `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}) AS ${ident('h')}\n` +
+        `  WINDOW ${windows.join(',\n         ')}\n)`,
     );
     const keep = grouped ? [`${ident('kr')} <= ${params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8')}`] : [];
     keep.push(`${ident('rn')} <= ${params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8')}`);

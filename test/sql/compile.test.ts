@@ -41,7 +41,7 @@ FROM "agg"`);
     expect(c.outputs).to.deep.equal([{ kind: 'measure', aggregate: 0, measure: 'count', measurement: 0 }]);
   });
 
-  it('SUM and AVG by a public key: row-level bounding in a seeded hash order, clamping on the grid, the domain left-joined', async () => {
+  it('SUM and AVG by a public key: row-level bounding in a seeded hash order (every tie-breaker in the window’s own ORDER BY), clamping on the grid, the domain left-joined', async () => {
     const c = await sqlOf("SELECT region, SUM(cost), AVG(cost) FROM visits WHERE visited_on >= '2024-01-01' GROUP BY region");
     expect(c.sql).to.equal(`WITH "src" AS (
   SELECT "t0"."patient_id" AS "u",
@@ -55,12 +55,12 @@ FROM "agg"`);
 "bounded" AS (
   SELECT "k0",
          "r0",
-         dense_rank() OVER "w" AS "kr",
+         dense_rank() OVER "wk" AS "kr",
          row_number() OVER "w" AS "rn"
   FROM (SELECT "u", "k0", "r0", hashtextextended(COALESCE("k0"::text, ''), hashtextextended("u"::text, 0)) AS "hk", hash_numeric_extended(COALESCE("r0"::numeric, 0), hashtextextended("u"::text, 0)) AS "hr"
-        FROM "src"
-        ORDER BY "u", "hk", "k0", "hr", "r0") AS "h"
-  WINDOW "w" AS (PARTITION BY "u" ORDER BY "hk", "k0")
+        FROM "src") AS "h"
+  WINDOW "wk" AS (PARTITION BY "u" ORDER BY "hk", "k0"),
+         "w" AS (PARTITION BY "u" ORDER BY "hk", "k0", "hr", "r0")
 ),
 "rows" AS (
   SELECT "k0",
