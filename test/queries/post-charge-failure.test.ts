@@ -5,6 +5,7 @@
  * decoder throws) or a non-warehouse error is raised, as a bug in decoding or noise would.
  */
 import { expect } from 'chai';
+import pg from 'pg';
 import { DpParameterError } from '../../src/dp/checks.ts';
 import type { ResultSet, Warehouse } from '../../src/warehouse/adapter.ts';
 import { startService, type TestService } from '../support/service.ts';
@@ -77,5 +78,32 @@ describe('failures after the charge are QUERY_FAILED, whatever the cause', funct
     const log = (await (await svc.request('GET', '/v1/audit?limit=100', { principal: 'carol' })).json()) as { entries: Entry[] };
     expect(log.entries.filter((e) => e.action === 'metric.release' && e.outcome === 'failed').map((e) => e.code)).to.deep.equal(['QUERY_FAILED']);
     expect(JSON.stringify(log)).to.not.include('4711');
+  });
+});
+
+describe('a statement timeout after the charge (pg)', function () {
+  this.timeout(120_000);
+
+  it('of a metric release is 502 QUERY_FAILED with the fixed message, charged and audited', async () => {
+    const svc = await startService('pg', { env: { DPQ_STATEMENT_TIMEOUT_MS: '300' } });
+    const locker = new pg.Client({ connectionString: svc.env.DATABASE_URL! });
+    try {
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE visits IN ACCESS EXCLUSIVE MODE'); // the release waits until its timeout
+      const res = await svc.request('GET', '/v1/metrics/visits_by_region', { principal: 'alice' });
+      await locker.query('ROLLBACK');
+      const text = await res.text();
+      expect(res.status, text).to.equal(502);
+      expect(JSON.parse(text)).to.deep.equal({ error: { code: 'QUERY_FAILED', message: 'The warehouse failed the query after its privacy cost was spent.' } });
+      const log = (await (await svc.request('GET', '/v1/audit?limit=100', { principal: 'carol' })).json()) as { entries: (Entry & { details: Record<string, unknown> | null })[] };
+      const metric = log.entries.filter((e) => e.action === 'metric.release');
+      expect(metric.map((e) => [e.outcome, e.code])).to.deep.equal([['ok', null], ['failed', 'QUERY_FAILED']]);
+      expect(metric[0]!.epsilon).to.equal(0.1); // the charge stays spent
+      expect(JSON.stringify(log)).to.not.match(/canceling statement|statement timeout/i);
+    } finally {
+      await locker.end().catch(() => undefined);
+      await svc.stop();
+    }
   });
 });
