@@ -167,15 +167,18 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   // Check-and-charge, with its audit entry, in one transaction.
   const id = `q_${crypto.randomBytes(12).toString('base64url')}`;
   const charge = split.charge;
+  // The charge's entry carries its ε and δ; every later entry of this release carries 0 and names
+  // it in `details.chargedBy`, so the log summed per principal and dataset equals the ledger.
   const reservation = await auditedTransaction(services, async (tx, record) => {
     const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
-    await record([
+    const [seq] = await record([
       r.ok
         ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id, ...noiseMark(services) } }
         : { ...base, outcome: 'refused', code: 'BUDGET_EXHAUSTED', epsilon: 0, delta: 0, details: { required: r.refusal.required, scope: r.refusal.scope } },
     ]);
-    return r;
+    return { ...r, chargedBy: seq! };
   });
+  const chargedBy = reservation.chargedBy;
   if (!reservation.ok) {
     observe('refused', dataset);
     const { refusal } = reservation;
@@ -208,9 +211,10 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
           ...base,
           outcome: 'failed',
           code: reached ? 'QUERY_FAILED' : 'UNAVAILABLE',
-          epsilon: reached ? charge.epsilon : 0,
-          delta: reached ? charge.delta : 0,
-          details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null, ...noiseMark(services) },
+          // A refund gives the charge back: this entry's amount is minus the charge.
+          epsilon: reached ? 0 : -charge.epsilon,
+          delta: reached ? 0 : -charge.delta,
+          details: { releaseId: id, chargedBy, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null, ...noiseMark(services) },
         },
       ]);
     });
@@ -227,7 +231,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
-    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id, ...noiseMark(services) } }]);
+    await record([{ ...base, outcome: 'answered', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { releaseId: id, chargedBy, ...noiseMark(services) } }]);
   });
   observe('answered', dataset);
   return {
