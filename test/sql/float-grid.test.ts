@@ -4,13 +4,11 @@
  * with a value far above the bounds must count exactly the upper bound (the sensitivity).
  */
 import { expect } from 'chai';
-import pg from 'pg';
 import { compile, decodeResult, histogramCounts } from '../../src/sql/index.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
 import { createPgliteWarehouse, openPglite } from '../../src/warehouse/pglite.ts';
-import { postgresCluster } from '../support/cluster.ts';
-import { dataset, plan } from './support.ts';
+import { dataset, freshDatabase, plan } from './support.ts';
 
 /** Upper bound 35184372088832.09 at granularity 0.01 is grid value 3518437208883209 (≈ 2^51.6): float8 makes it …210. */
 const UPPER = 3_518_437_208_883_209n;
@@ -33,18 +31,7 @@ const SETUP = [
 ];
 
 async function pgWarehouse(): Promise<Warehouse> {
-  const cluster = postgresCluster();
-  const name = `dpq_wide_${process.pid}`;
-  const admin = new pg.Client({ connectionString: cluster.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const c = new pg.Client({ connectionString: cluster.urlFor(name) });
-  await c.connect();
-  for (const s of SETUP) await c.query(s);
-  await c.end();
-  return createPgWarehouse({ url: cluster.urlFor(name), statementTimeoutMs: 30_000 });
+  return createPgWarehouse({ url: await freshDatabase('wide', SETUP), statementTimeoutMs: 30_000 });
 }
 
 async function pgliteWarehouse(): Promise<Warehouse> {

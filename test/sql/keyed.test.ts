@@ -10,8 +10,7 @@ import { compile, decodeResult, findKeyedTables } from '../../src/sql/index.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
 import { createPgliteWarehouse, openPglite } from '../../src/warehouse/pglite.ts';
-import { postgresCluster } from '../support/cluster.ts';
-import { dataset, plan } from './support.ts';
+import { dataset, freshDatabase, plan } from './support.ts';
 
 const ds = dataset({
   schema: 'k',
@@ -39,17 +38,10 @@ interface Db {
 }
 
 async function pgDb(): Promise<Db> {
-  const cluster = postgresCluster();
-  const name = `dpq_keyed_${process.pid}`;
-  const admin = new pg.Client({ connectionString: cluster.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const c = new pg.Client({ connectionString: cluster.urlFor(name) });
+  const url = await freshDatabase('keyed', SETUP);
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
-  for (const s of SETUP) await c.query(s);
-  const warehouse = createPgWarehouse({ url: cluster.urlFor(name), statementTimeoutMs: 30_000 });
+  const warehouse = createPgWarehouse({ url, statementTimeoutMs: 30_000 });
   return {
     warehouse,
     exec: async (sql) => void (await c.query(sql)),
