@@ -2,8 +2,9 @@
  * Seeded noise is predictable: config refuses it on a real warehouse unless explicitly allowed,
  * and while it is on the service says so on /readyz, in every release and in its audit entries.
  */
+import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
-import { BACKENDS, startService, type TestService } from '../support/service.ts';
+import { BACKENDS, createDemoDatabase, spawnServer, startService, TEST_JWT_SECRET, type TestService } from '../support/service.ts';
 
 interface Entry {
   action: string;
@@ -52,3 +53,26 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('seeded noise at start-up (a real dpq serve process)', function () {
+  this.timeout(120_000);
+
+  it('refuses a seed on PostgreSQL without DPQ_ALLOW_SEEDED_NOISE=1, and warns in the banner with it', async () => {
+    const env = {
+      DATABASE_URL: await createDemoDatabase(),
+      DPQ_JWT_SECRET: TEST_JWT_SECRET,
+      DPQ_TOKEN_KEY: '11'.repeat(32),
+      DPQ_NOISE_SEED: 'demo',
+      LOG_LEVEL: 'error',
+    };
+    const refused = spawnSync(process.execPath, ['bin/dpq.js', 'serve'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env, PORT: '0' } });
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.match(/cannot start: DPQ_NOISE_SEED: .*DPQ_ALLOW_SEEDED_NOISE=1/);
+    const server = await spawnServer({ ...env, DPQ_ALLOW_SEEDED_NOISE: '1' });
+    try {
+      expect(server.output()).to.match(/WARNING: DPQ_NOISE_SEED is set: the noise is seeded and predictable/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
