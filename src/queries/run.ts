@@ -22,10 +22,10 @@ import type { Principal } from '../policy/authorize.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
-import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
+import { cacheKey, lookupRelease, policyFingerprint, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
-import { executeRelease, type StoredRelease } from './execute.ts';
+import { executeRelease, noiseMark, type StoredRelease } from './execute.ts';
 import type { QueryBody } from './request.ts';
 
 export interface QueryResponse extends Omit<StoredRelease, 'privacy'> {
@@ -105,7 +105,15 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const key = { principal: ctx.principal.name, dataset, period: period.key };
   const { limit, total } = budgetLimits(params.dataset);
   const keyOf = (fingerprint: string): string =>
-    cacheKey({ dataset, fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism });
+    cacheKey({
+      dataset,
+      fingerprint,
+      epsilon: params.epsilon,
+      delta: params.delta,
+      mechanism: params.mechanism,
+      confidence: params.confidence,
+      policy: policyFingerprint(params.dataset),
+    });
   const textKey = keyOf(textFingerprint(body.sql));
 
   // Replay cache, first by the exact text (no parsing), then by the parse-tree fingerprint.
@@ -134,7 +142,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         epsilon: 0,
         delta: 0,
         rowCount: stored.rows.length,
-        details: { releaseId: stored.id },
+        details: { releaseId: stored.id, ...noiseMark(services) },
       }),
       readStatus(services.state, key, limit),
     ]);
@@ -159,15 +167,18 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   // Check-and-charge, with its audit entry, in one transaction.
   const id = `q_${crypto.randomBytes(12).toString('base64url')}`;
   const charge = split.charge;
+  // The charge's entry carries its ε and δ; every later entry of this release carries 0 and names
+  // it in `details.chargedBy`, so the log summed per principal and dataset equals the ledger.
   const reservation = await auditedTransaction(services, async (tx, record) => {
     const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
-    await record([
+    const [seq] = await record([
       r.ok
-        ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id } }
+        ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id, ...noiseMark(services) } }
         : { ...base, outcome: 'refused', code: 'BUDGET_EXHAUSTED', epsilon: 0, delta: 0, details: { required: r.refusal.required, scope: r.refusal.scope } },
     ]);
-    return r;
+    return { ...r, chargedBy: seq! };
   });
+  const chargedBy = reservation.chargedBy;
   if (!reservation.ok) {
     observe('refused', dataset);
     const { refusal } = reservation;
@@ -200,14 +211,18 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
           ...base,
           outcome: 'failed',
           code: reached ? 'QUERY_FAILED' : 'UNAVAILABLE',
-          epsilon: reached ? charge.epsilon : 0,
-          delta: reached ? charge.delta : 0,
-          details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null },
+          // A refund gives the charge back: this entry's amount is minus the charge.
+          epsilon: reached ? 0 : -charge.epsilon,
+          delta: reached ? 0 : -charge.delta,
+          details: { releaseId: id, chargedBy, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null, ...noiseMark(services) },
         },
       ]);
     });
     observe('failed', dataset);
-    if (!(err instanceof WarehouseError)) throw err;
+    // Whatever failed after the charge (the warehouse, a timeout, decoding, the noise step), the
+    // answer is the one fixed QUERY_FAILED: a message or code that differs by cause could depend
+    // on the data. The cause goes to the service log by name only.
+    if (!(err instanceof WarehouseError)) services.logger.error('a query failed after its charge', { releaseId: id, errorName: err instanceof Error ? err.name : typeof err });
     throw reached ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED) : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
   }
   const after = services.clock.now();
@@ -216,7 +231,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
-    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id } }]);
+    await record([{ ...base, outcome: 'answered', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { releaseId: id, chargedBy, ...noiseMark(services) } }]);
   });
   observe('answered', dataset);
   return {

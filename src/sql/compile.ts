@@ -12,8 +12,9 @@
  *    order that depends only on that person's rows (never `random()`) — and a person keeps the rows of their
  *    first `maxGroupsPerUnit` keys (`dense_rank`) up to `maxRowsPerUnit` rows (`row_number`).
  *    `first` marks a person's first row in each group, so distinct units per group are a plain
- *    filtered count. One sort and one WindowAgg: the window's order (hash, keys) is a prefix of the
- *    sort, whose remaining columns make the order within a key deterministic.
+ *    filtered count. The row window's own ORDER BY holds every tie-breaker (hash, keys, row
+ *    hash, raw values), so the choice is fixed by SQL semantics, not by the plan; the key window's
+ *    order (hash, keys) is a prefix of it, so one sort serves both.
  *    Queries that only count rows and units skip the sort: a hash aggregate per (person, key) pair,
  *    then the same rule on pairs (a pair keeps min(c, m − rows of the person's earlier keys)).
  * 3. `rows`: the kept rows with every bounded value clamped and put on its grid: NULL and NaN are
@@ -74,6 +75,25 @@ function inputs(): Inputs {
   };
 }
 
+/**
+ * `keyed.ok`: in the snapshot of the read itself, every table of the plan is a plain table or a
+ * materialized view without inheritance children or partitions, with a valid, immediate,
+ * non-partial unique index on its unit column alone — so it holds at most one row per person. A
+ * catalog that changed since planning (a dropped index, an added child) turns the bounding back on.
+ */
+function keyedGuard(plan: QueryPlan, params: Params): string {
+  const tables = [...new Map(plan.tables.map((t) => [JSON.stringify([t.schema, t.name]), t])).values()];
+  const wanted = tables.map((t) => `(${params.add(t.schema, 'text')}, ${params.add(t.name, 'text')}, ${params.add(t.unit, 'text')})`);
+  return (
+    `${ident('keyed')} AS (\n  SELECT count(DISTINCT c.oid) = ${params.add(BigInt(tables.length), 'int8')} AS ${ident('ok')}\n` +
+    `  FROM pg_catalog.pg_class c\n    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n` +
+    `    JOIN pg_catalog.pg_index i ON i.indrelid = c.oid\n    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]\n` +
+    `  WHERE (n.nspname::text, c.relname::text, a.attname::text) IN (${wanted.join(', ')})\n` +
+    `    AND c.relkind IN ('r', 'm') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid)\n` +
+    `    AND i.indisunique AND i.indisvalid AND i.indimmediate AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL\n)`
+  );
+}
+
 export function compile(plan: QueryPlan): CompiledQuery {
   const params = new Params();
   const io = inputs();
@@ -85,7 +105,10 @@ export function compile(plan: QueryPlan): CompiledQuery {
   // Counting rows and units does not depend on which of a person's rows in a key are kept, only on
   // how many: such queries bound per (person, key) pair after a hash aggregate, without sorting rows.
   // `first` (a person's first kept row in a group) is only needed to count distinct units.
-  const needFirst = plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units');
+  // Every table keyed by its unit (catalog hint): aggregate `src` directly, but only when the
+  // catalog in the read's own snapshot confirms it (`keyed`); otherwise the bounded rows are used.
+  const keyed = !plan.bounding.needed;
+  const needFirst = keyed || plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units');
   const countOnly =
     plan.bounding.needed && plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units'));
 
@@ -204,7 +227,7 @@ export function compile(plan: QueryPlan): CompiledQuery {
     } else {
       ctes.push(`${ident('rows')} AS (\n  SELECT LEAST(${c}, ${m}) AS ${n}, true AS ${ident('first')}\n  FROM ${ident('pairs')}\n)`);
     }
-  } else if (plan.bounding.needed) {
+  } else {
     const seed = unitHash(ident('u'));
     const hashes: string[] = [];
     const order: string[] = [ident('u')];
@@ -216,24 +239,41 @@ export function compile(plan: QueryPlan): CompiledQuery {
       hashes.push(`${hashChain(seed, rawList.map((r) => ({ sql: ident(r.name), kind: r.flag ? ('bool' as const) : ('numeric' as const) })))} AS ${ident('hr')}`);
       order.push(ident('hr'), ...rawNames);
     }
-    const windowOrder = grouped ? ` ORDER BY ${[ident('hk'), ...keyNames].join(', ')}` : '';
+    // The window's own ORDER BY holds every tie-breaker (hash, keys, then the row hash and raw
+    // values), so which rows a person keeps follows from SQL semantics, never from a subquery's
+    // order or the plan. Rows tied on all of them are identical in everything the query reads.
+    // Keys are ranked in a window ordered by (hash, keys) only — a prefix of the row order, so
+    // PostgreSQL computes both windows from one sort.
     const w = ident('w');
+    const wk = ident('wk');
+    const rowOrder = order.slice(1);
     const ranks = [
-      ...(grouped ? [`dense_rank() OVER ${w} AS ${ident('kr')}`] : []),
+      ...(grouped ? [`dense_rank() OVER ${wk} AS ${ident('kr')}`] : []),
       `row_number() OVER ${w} AS ${ident('rn')}`,
-      ...(!needFirst ? [] : grouped ? [`(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
+      ...(!needFirst ? [] : grouped ? [`(rank() OVER ${wk} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
+    ];
+    const windows = [
+      ...(grouped ? [`${wk} AS (PARTITION BY ${ident('u')} ORDER BY ${[ident('hk'), ...keyNames].join(', ')})`] : []),
+      `${w} AS (PARTITION BY ${ident('u')}${rowOrder.length > 0 ? ` ORDER BY ${rowOrder.join(', ')}` : ''})`,
     ];
     const inner = [ident('u'), ...carried, ...hashes];
     ctes.push(
       `${ident('bounded')} AS (\n  SELECT ${[...carried, ...ranks].join(',\n         ')}\n` +
-        `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}\n        ORDER BY ${order.join(', ')}) AS ${ident('h')}\n` +
-        `  WINDOW ${w} AS (PARTITION BY ${ident('u')}${windowOrder})\n)`,
+        `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}) AS ${ident('h')}\n` +
+        `  WINDOW ${windows.join(',\n         ')}\n)`,
     );
     const keep = grouped ? [`${ident('kr')} <= ${params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8')}`] : [];
     keep.push(`${ident('rn')} <= ${params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8')}`);
-    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, ...(needFirst ? [ident('first')] : [])].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}${fence}\n)`);
-  } else {
-    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}${fence}\n)`);
+    const boundedRows = `SELECT ${[...rowsSelect, ...(needFirst ? [ident('first')] : [])].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}${fence}`;
+    if (!keyed) {
+      ctes.push(`${ident('rows')} AS (\n  ${boundedRows}\n)`);
+    } else {
+      // Both branches are gated by the same one-time condition: PostgreSQL runs only one of them.
+      ctes.push(keyedGuard(plan, params));
+      const ok = `(SELECT ${ident('ok')} FROM ${ident('keyed')})`;
+      const direct = `SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}\n  WHERE ${ok}${fence}`;
+      ctes.push(`${ident('rows')} AS (\n  (${direct})\n  UNION ALL\n  (${boundedRows.replace('\n  WHERE ', `\n  WHERE NOT ${ok} AND `)})\n)`);
+    }
   }
 
   // --- agg (+ histograms) ---
