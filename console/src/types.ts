@@ -98,6 +98,7 @@ export interface AccessRequest {
   readonly createdAt: string;
   readonly pendingUntil: string;
   readonly expiresAt: string | null;
+  readonly decidedBy: string | null;
   readonly reason: string | null;
   readonly usage?: { readonly queries: number; readonly rows: number; readonly maxQueries: number; readonly maxRows: number };
 }

@@ -119,19 +119,19 @@ export function approveRequest(ctx: AccessContext, actor: Actor, id: string, com
 }
 
 /** `POST /v1/access-requests/:id/deny` — one denial denies. */
-export function denyRequest(ctx: AccessContext, actor: Actor, id: string, reason: string | undefined): Promise<Record<string, unknown>> {
+export function denyRequest(ctx: AccessContext, actor: Actor, id: string, reason: string): Promise<Record<string, unknown>> {
   const me = actor.principal;
   return transition(ctx, actor, id, 'access.deny', async (tx, r, now) => {
     if (me.name === r.requester) throw forbidden('the requester cannot deny its own request; cancel it instead');
     if (!mayApprove(ctx.services.policy, me, r)) throw forbidden(`denying this request needs the role ${r.approverRole} with the approve action on ${r.dataset}`);
     if (r.status !== 'pending') throw notStatus(r, 'deny');
-    const request = await updateRequest(tx, r.id, { status: 'denied', decidedAt: now, decidedBy: me.name, reason: reason ?? null });
-    return { request, entries: [requestEntry('access.deny', me.name, request, 'denied', actor.httpRequestId, { details: { reason: reason ?? null } })], events: ['denied'] };
+    const request = await updateRequest(tx, r.id, { status: 'denied', decidedAt: now, decidedBy: me.name, reason });
+    return { request, entries: [requestEntry('access.deny', me.name, request, 'denied', actor.httpRequestId, { details: { reason } })], events: ['denied'] };
   });
 }
 
 /** `POST /v1/access-requests/:id/revoke` — end an active raw grant now, on every replica. */
-export function revokeRequest(ctx: AccessContext, actor: Actor, id: string, reason: string | undefined): Promise<Record<string, unknown>> {
+export function revokeRequest(ctx: AccessContext, actor: Actor, id: string, reason: string): Promise<Record<string, unknown>> {
   const { policy } = ctx.services;
   const me = actor.principal;
   return transition(ctx, actor, id, 'access.revoke', async (tx, r, now) => {
@@ -145,10 +145,10 @@ export function revokeRequest(ctx: AccessContext, actor: Actor, id: string, reas
       status: 'revoked',
       decidedAt: now,
       decidedBy: me.name,
-      reason: reason ?? null,
+      reason,
       ...(review ? { reviewedAt: now, reviewedBy: me.name } : {}),
     });
-    return { request, entries: [requestEntry('access.revoke', me.name, request, 'ok', actor.httpRequestId, { details: { reason: reason ?? null, reviewed: review } })], events: ['revoked'] };
+    return { request, entries: [requestEntry('access.revoke', me.name, request, 'ok', actor.httpRequestId, { details: { reason, reviewed: review } })], events: ['revoked'] };
   });
 }
 

@@ -5,9 +5,10 @@
  * Each event is tried a few times with a per-attempt timeout and growing pauses, then dropped with
  * a warning in the log.
  *
- * No data values and no free text: ids, principals, dataset, column names, kind, status, times
- * and the ticket id. The justification and reasons stay in dpq (audit log, GET on the request),
- * since a receiver such as a chat channel is wider than the approvers.
+ * No data values: ids, principals, dataset, column names, kind, status, times, the ticket id and,
+ * for a denial or revocation, its reason (the requester must learn why; approvers write it for
+ * the requester). The justification stays in dpq (audit log, GET on the request), since a
+ * receiver such as a chat channel is wider than the approvers.
  */
 import type { Logger } from '../log.ts';
 import type { AccessRequest } from './model.ts';
@@ -41,6 +42,9 @@ function scope(r: AccessRequest): string {
   return `raw rows of ${r.dataset}${r.columns.length > 0 ? ` with ${r.columns.join(', ')} in clear` : ''}`;
 }
 
+/** The reason of a denial or revocation: the requester must learn why (api.md). */
+const because = (r: AccessRequest): string => (r.reason === null ? '' : ` — reason: ${r.reason}`);
+
 function textOf(n: Notification): string {
   const r = n.request;
   const ticket = r.ticket === null ? '' : ` [${r.ticket}]`;
@@ -51,11 +55,11 @@ function textOf(n: Notification): string {
     case 'approved':
       return `dpq: ${r.id} approved${r.autoApproved ? ' automatically' : ` by ${n.actor}`}: ${r.requester} gets ${scope(r)}${r.expiresAt === null ? '' : ` until ${r.expiresAt.toISOString()}`}${ticket}`;
     case 'denied':
-      return `dpq: ${r.id} (${r.requester}, ${scope(r)}) denied by ${n.actor}${ticket}`;
+      return `dpq: ${r.id} (${r.requester}, ${scope(r)}) denied by ${n.actor}${ticket}${because(r)}`;
     case 'expired':
       return `dpq: ${r.id} (${r.requester}, ${scope(r)}) expired${ticket}`;
     case 'revoked':
-      return `dpq: ${r.id} (${r.requester}, ${scope(r)}) revoked by ${n.actor}${ticket}`;
+      return `dpq: ${r.id} (${r.requester}, ${scope(r)}) revoked by ${n.actor}${ticket}${because(r)}`;
     case 'cancelled':
       return `dpq: ${r.id} (${r.requester}, ${scope(r)}) cancelled by its requester${ticket}`;
     case 'break-glass':
@@ -80,6 +84,7 @@ export function payloadOf(n: Notification): Record<string, unknown> {
     breakGlass: r.breakGlass,
     ...(r.kind === 'raw' ? { columns: [...r.columns] } : { epsilon: r.epsilon, delta: r.delta }),
     ticket: r.ticket,
+    ...(n.event === 'denied' || n.event === 'revoked' ? { reason: r.reason } : {}),
     requiredApprovals: r.requiredApprovals,
     expiresAt: r.expiresAt?.toISOString() ?? null,
     reviewDueAt: r.reviewDueAt?.toISOString() ?? null,

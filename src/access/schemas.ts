@@ -48,9 +48,11 @@ export const createBody = z.discriminatedUnion('kind', [rawBody, budgetBody]);
 export type CreateBody = z.infer<typeof createBody>;
 
 const note = z.string().trim().max(2000).optional();
+/** Deny and revoke say why (api.md): the requester sees it in the API, the console and the notification. */
+const reason = z.string({ error: 'a reason is required' }).trim().min(1, 'a reason is required').max(2000);
 export const approveBody = z.strictObject({ comment: note });
-export const denyBody = z.strictObject({ reason: note });
-export const revokeBody = z.strictObject({ reason: note });
+export const denyBody = z.strictObject({ reason });
+export const revokeBody = z.strictObject({ reason });
 export const cancelBody = z.strictObject({ reason: note });
 
 export const listQuery = z.strictObject({

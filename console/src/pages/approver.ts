@@ -32,7 +32,8 @@ export const approverPage: Page = (root, ctx) => {
     const comment = h('textarea', { id: `comment-${r.id}`, rows: 2 });
     const status = h('div', { class: 'card-status' });
     const act = async (verb: 'approve' | 'deny'): Promise<void> => {
-      const body = verb === 'approve' ? (comment.value.trim() === '' ? {} : { comment: comment.value.trim() }) : comment.value.trim() === '' ? {} : { reason: comment.value.trim() };
+      // A denial needs a reason (the service answers 400 without one, and the requester sees it).
+      const body = verb === 'approve' ? (comment.value.trim() === '' ? {} : { comment: comment.value.trim() }) : { reason: comment.value.trim() };
       try {
         const after = await post<AccessRequest>(`/v1/access-requests/${encodeURIComponent(r.id)}/${verb}`, body);
         const msg = `${r.id}: ${verb === 'approve' ? 'approved' : 'denied'} — now ${after.status} (${after.approvals.length}/${after.requiredApprovals} approvals).`;
@@ -80,7 +81,7 @@ export const approverPage: Page = (root, ctx) => {
 
   async function revoke(r: AccessRequest, reason: HTMLInputElement, status: HTMLElement): Promise<void> {
     try {
-      await post(`/v1/access-requests/${encodeURIComponent(r.id)}/revoke`, reason.value.trim() === '' ? {} : { reason: reason.value.trim() });
+      await post(`/v1/access-requests/${encodeURIComponent(r.id)}/revoke`, { reason: reason.value.trim() });
       announce(`${r.id} revoked.`);
       await load();
     } catch (err: unknown) {
@@ -106,7 +107,7 @@ export const approverPage: Page = (root, ctx) => {
               'Active raw grants',
               ['Request', 'Requester', 'Scope', 'Expires', 'Time left', 'Usage', 'Revoke'],
               active.map((r) => {
-                const reason = h('input', { type: 'text', id: `revoke-${r.id}`, 'aria-label': `Reason to revoke ${r.id}`, placeholder: 'reason' });
+                const reason = h('input', { type: 'text', id: `revoke-${r.id}`, 'aria-label': `Reason to revoke ${r.id}`, placeholder: 'reason (required)', required: true });
                 return [
                   h('code', {}, r.id),
                   r.requester,
