@@ -28,6 +28,8 @@ export interface AccessContext {
 export interface Actor {
   readonly principal: Principal;
   readonly httpRequestId: string;
+  /** The request's source address (http/source-address.ts), for rule conditions. */
+  readonly sourceAddress?: string | undefined;
 }
 
 /** Count and send notifications (after the transaction that made them has committed). */

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { type Cidr, parseCidr } from '../policy/conditions.ts';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
@@ -29,6 +30,21 @@ const tokenKey = optionalString.transform((v, ctx) => {
   return buf;
 });
 
+/** Comma-separated address ranges (DPQ_TRUST_PROXY). */
+const cidrList = optionalString.transform((v, ctx) => {
+  if (v === undefined) return undefined;
+  const out: Cidr[] = [];
+  for (const part of v.split(',')) {
+    const c = parseCidr(part);
+    if (c === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${part.trim()}" is not an address range like 10.0.0.0/8 or ::1/128` });
+      return z.NEVER;
+    }
+    out.push(c);
+  }
+  return out;
+});
+
 const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -46,6 +62,7 @@ const envSchema = z
     DPQ_JWT_AUDIENCE: optionalString,
     DPQ_TOKEN_KEY: tokenKey,
     DPQ_NOISE_SEED: optionalString,
+    DPQ_TRUST_PROXY: cidrList,
     DPQ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     DPQ_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
     NODE_ENV: optionalString,
@@ -81,6 +98,8 @@ export interface Config {
   readonly jwks: { readonly url: string; readonly issuer: string; readonly audience: string } | undefined;
   readonly tokenKey: Buffer | undefined;
   readonly noiseSeed: string | undefined;
+  /** The address ranges of trusted reverse proxies: only their `X-Forwarded-For` is believed. */
+  readonly trustProxy: readonly Cidr[] | undefined;
   readonly statementTimeoutMs: number;
   /** Requests per minute per principal and replica (0: no limit). */
   readonly rateLimitPerMinute: number;
@@ -121,6 +140,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
         : Object.freeze({ url: e.DPQ_JWKS_URL, issuer: e.DPQ_JWT_ISSUER!, audience: e.DPQ_JWT_AUDIENCE! }),
     tokenKey: e.DPQ_TOKEN_KEY,
     noiseSeed: e.DPQ_NOISE_SEED,
+    trustProxy: e.DPQ_TRUST_PROXY,
     statementTimeoutMs: e.DPQ_STATEMENT_TIMEOUT_MS,
     rateLimitPerMinute: e.DPQ_RATE_LIMIT,
     production: e.NODE_ENV === 'production',

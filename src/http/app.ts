@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { accessLog, authenticate, requestId } from './middleware.ts';
 import { rateLimit } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
+import { sourceAddress } from './source-address.ts';
 
 /** A route module: mounts its endpoints on the authenticated `/v1` router. */
 export type RouteModule = (router: Router, services: Services) => void;
@@ -31,6 +32,7 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   });
   v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   v1.use(authenticate(services));
+  v1.use(sourceAddress(services.config.trustProxy));
   v1.use(rateLimit(services.config.rateLimitPerMinute, services.clock));
   for (const mount of modules) mount(v1, services);
   app.use('/v1', v1);

@@ -4,6 +4,7 @@
  * join naming a column that is not a unit) are checked in `validate.ts` after the merge.
  */
 import { z } from 'zod';
+import { conditionsSchema } from './conditions.ts';
 import { parseDuration } from './duration.ts';
 
 const name = z.string().regex(/^[a-z_][a-z0-9_-]*$/i, 'must be a name: letters, digits, _ and -');
@@ -177,6 +178,8 @@ const ruleSchema = z.strictObject({
   maxEpsilon: epsilon.optional(),
   maxDelta: delta.optional(),
   autoApprove: z.strictObject({ roles: z.array(name).min(1), maxDuration: duration.optional() }).optional(),
+  /** Where and when a grant from this rule works (conditions.ts), checked at every use. */
+  conditions: conditionsSchema.optional(),
 });
 
 export const accessSchema = z.strictObject({
