@@ -7,7 +7,7 @@ import { fromAddress } from './from-address.ts';
 import { auditEntries, createRequest, expectCall, rawBody, rawQuery, STANDARD_EDITS, testPolicy } from './support.ts';
 
 const QUASI_RULE = '      autoApprove: { roles: [senior-analyst], maxDuration: 1h }';
-const withConditions = (yaml: string): (readonly [string, string, string])[] => [...STANDARD_EDITS, ['access.yaml', QUASI_RULE, `${QUASI_RULE}\n      conditions:\n${yaml}`]];
+const withConditions = (yaml: string): (readonly [string, string | RegExp, string])[] => [...STANDARD_EDITS, ['access.yaml', QUASI_RULE, `${QUASI_RULE}\n      conditions:\n${yaml}`]];
 
 describe('JIT access: rule conditions', function () {
   this.timeout(120_000);
