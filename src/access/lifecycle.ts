@@ -30,6 +30,7 @@ import { viewOf } from './read.ts';
 import { approvalsOf, insertApproval, lockRequest, updateRequest } from './repository.ts';
 import { holdsApproverRole, mayApprove, mayRevoke, mayView } from './routing.ts';
 import { applyTopUp } from './topup.ts';
+import { applyExtension } from './extend.ts';
 
 interface Outcome {
   readonly request: AccessRequest;
@@ -104,8 +105,13 @@ export function approveRequest(ctx: AccessContext, actor: Actor, id: string, com
         approvedAt: now,
         decidedAt: now,
         decidedBy: me.name,
-        ...(r.kind === 'raw' && r.durationMs !== null ? { expiresAt: new Date(now.getTime() + r.durationMs) } : {}),
+        ...(r.kind === 'raw' && r.durationMs !== null && r.extends === null ? { expiresAt: new Date(now.getTime() + r.durationMs) } : {}),
       });
+      if (r.extends !== null) {
+        const applied = await applyExtension(tx, request, now, me.name, actor.httpRequestId);
+        request = applied.extension;
+        entries.push(...applied.entries);
+      }
       events.push('approved');
     }
     entries.unshift(
@@ -138,6 +144,7 @@ export function revokeRequest(ctx: AccessContext, actor: Actor, id: string, reas
     if (me.name === r.requester) throw forbidden('the requester ends its own grant with /cancel');
     if (!mayRevoke(policy, me, r)) throw forbidden(`revoking needs the role ${r.approverRole} on ${r.dataset}, or the admin action`);
     if (r.kind === 'budget') throw conflict('a budget request cannot be revoked: an approved top-up is final', { status: r.status });
+    if (r.extends !== null) throw conflict(`an extension is not a grant of its own: revoke the grant ${r.extends}`, { status: r.status });
     if (r.status !== 'approved') throw notStatus(r, 'revoke');
     // A break-glass grant revoked by someone who may review it counts as reviewed.
     const review = r.breakGlass && r.reviewedAt === null && holdsApproverRole(policy, me, r.approverRole, r.dataset);
@@ -157,7 +164,7 @@ export function cancelRequest(ctx: AccessContext, actor: Actor, id: string, reas
   const me = actor.principal;
   return transition(ctx, actor, id, 'access.cancel', async (tx, r, now) => {
     if (me.name !== r.requester) throw forbidden('only the requester may cancel a request; approvers deny or revoke');
-    if (!(r.status === 'pending' || (r.status === 'approved' && r.kind === 'raw'))) throw notStatus(r, 'cancel');
+    if (!(r.status === 'pending' || (r.status === 'approved' && r.kind === 'raw' && r.extends === null))) throw notStatus(r, 'cancel');
     const request = await updateRequest(tx, r.id, { status: 'cancelled', decidedAt: now, decidedBy: me.name, reason: reason ?? null });
     return { request, entries: [requestEntry('access.cancel', me.name, request, 'ok', actor.httpRequestId, { details: { reason: reason ?? null } })], events: ['cancelled'] };
   });

@@ -51,6 +51,9 @@ function textOf(n: Notification): string {
   const minutes = r.durationMs === null || r.kind === 'budget' ? '' : ` for ${r.durationMs / 60_000} min`;
   switch (n.event) {
     case 'created':
+      if (r.extends !== null) {
+        return `dpq: ${r.requester} asks to extend grant ${r.extends}${r.columns.length > 0 ? ` with ${r.columns.join(', ')} in clear` : ''}${minutes}${ticket} — ${r.id} needs ${r.requiredApprovals} approval(s) by ${r.approverRole}`;
+      }
       return `dpq: ${r.requester} requests ${scope(r)}${minutes}${ticket} — ${r.id} needs ${r.requiredApprovals} approval(s) by ${r.approverRole}`;
     case 'approved':
       return `dpq: ${r.id} approved${r.autoApproved ? ' automatically' : ` by ${n.actor}`}: ${r.requester} gets ${scope(r)}${r.expiresAt === null ? '' : ` until ${r.expiresAt.toISOString()}`}${ticket}`;
@@ -82,7 +85,7 @@ export function payloadOf(n: Notification): Record<string, unknown> {
     actor: n.actor,
     status: r.status,
     breakGlass: r.breakGlass,
-    ...(r.kind === 'raw' ? { columns: [...r.columns] } : { epsilon: r.epsilon, delta: r.delta }),
+    ...(r.kind === 'raw' ? { columns: [...r.columns], extends: r.extends } : { epsilon: r.epsilon, delta: r.delta }),
     ticket: r.ticket,
     ...(n.event === 'denied' || n.event === 'revoked' ? { reason: r.reason } : {}),
     requiredApprovals: r.requiredApprovals,

@@ -57,6 +57,7 @@ export async function activeGrantOf(ctx: AccessContext, actor: Actor, requestId:
   if (grant === undefined || grant.requester !== actor.principal.name || grant.kind !== 'raw') {
     throw forbidden('no raw grant of this principal has this id');
   }
+  if (grant.extends !== null) throw forbidden(`this is an extension; use the grant it extends, ${grant.extends}`, { grant: grant.extends });
   if (!isActiveGrant(grant, now) || !Object.hasOwn(ctx.services.policy.datasets, grant.dataset)) {
     const status = effectiveStatus(grant, now);
     const err = forbidden(`this grant is ${status}, not active`, { status });

@@ -4,10 +4,11 @@
  * column, another dataset, unknown — `hash` values are never in the vault) are listed as
  * unrevealed. Audited with counts and column names, never the tokens or their values.
  */
-import { recordAudit } from '../audit/record.ts';
+import { auditedTransaction } from '../audit/record.ts';
 import type { AccessContext, Actor } from './context.ts';
 import { tokenDomain } from './masking.ts';
 import { activeGrantOf } from './raw-query.ts';
+import { countReveals } from './repository.ts';
 import { lookupTokens, open } from './vault.ts';
 
 export interface RevealResponse {
@@ -40,18 +41,21 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
     }
   }
   const revealed = wanted.length - unrevealed.length;
-  await recordAudit(ctx.services, [
-    {
-      actor: actor.principal.name,
-      action: 'access.reveal',
-      dataset: grant.dataset,
-      outcome: 'answered',
-      requestId: grant.id,
-      httpRequestId: actor.httpRequestId,
-      rowCount: revealed,
-      details: { tokens: wanted.length, revealed, unrevealed: unrevealed.length, columns: [...columns].sort() },
-    },
-  ]);
+  await auditedTransaction(ctx.services, async (tx, record) => {
+    await countReveals(tx, grant.id, revealed);
+    await record([
+      {
+        actor: actor.principal.name,
+        action: 'access.reveal',
+        dataset: grant.dataset,
+        outcome: 'answered',
+        requestId: grant.id,
+        httpRequestId: actor.httpRequestId,
+        rowCount: revealed,
+        details: { tokens: wanted.length, revealed, unrevealed: unrevealed.length, columns: [...columns].sort() },
+      },
+    ]);
+  });
   if (revealed > 0) ctx.metrics.reveals.inc({ dataset: grant.dataset }, revealed);
   return { requestId: grant.id, values, unrevealed };
 }

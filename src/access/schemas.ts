@@ -30,6 +30,8 @@ const rawBody = z.strictObject({
   ticket,
   durationMinutes,
   breakGlass: z.boolean().default(false),
+  /** Extend this active raw grant of the caller (extend.ts): `durationMinutes` from approval, and more `columns`. */
+  extends: z.string().regex(/^ar_[A-Za-z0-9_-]{16,64}$/, 'must be an access request id (ar_…)').optional(),
 });
 
 const budgetBody = z.strictObject({

@@ -145,4 +145,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'JIT access: extensions of a grant, reveals per grant',
+    sql: `
+      ALTER TABLE dpq.access_requests ADD COLUMN extends text REFERENCES dpq.access_requests (id);
+      ALTER TABLE dpq.access_requests ADD COLUMN reveals_used bigint NOT NULL DEFAULT 0;  -- tokens revealed under the grant
+      CREATE INDEX access_requests_requester ON dpq.access_requests (requester, created_at);
+      -- an extension request lives beside the grant it extends: the one-open-request rule is for
+      -- requests of their own, and a grant has at most one pending extension
+      DROP INDEX dpq.access_requests_open;
+      CREATE UNIQUE INDEX access_requests_open ON dpq.access_requests (requester, dataset, kind)
+        WHERE extends IS NULL AND (status = 'pending' OR (status = 'approved' AND kind = 'raw'));
+      CREATE UNIQUE INDEX access_requests_extension_open ON dpq.access_requests (extends) WHERE status = 'pending';
+    `,
+  },
 ];
