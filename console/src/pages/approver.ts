@@ -23,6 +23,23 @@ function scope(r: AccessRequest): HTMLElement {
   );
 }
 
+/** The requester's budget and recent raw access (counts only), when the service gives them. */
+function requesterFacts(r: AccessRequest): HTMLElement[] {
+  const c = r.requesterContext;
+  if (c === undefined) return [];
+  const raw = c.rawAccess;
+  return [
+    h('dt', {}, 'Requester budget'),
+    h('dd', { class: 'requester-budget' }, c.budget === null ? '–' : `ε ${num(c.budget.epsilon.spent)} of ${num(c.budget.epsilon.limit)} spent, ${num(c.budget.epsilon.remaining)} left`),
+    h('dt', {}, 'Raw access, 30 days'),
+    h(
+      'dd',
+      { class: 'requester-history' },
+      `${raw.grants} grant(s), ${raw.queries} quer${raw.queries === 1 ? 'y' : 'ies'}, ${raw.rows} row(s), ${raw.reveals} reveal(s), ${raw.denied} denied, ${raw.breakGlass} break-glass`,
+    ),
+  ];
+}
+
 export const approverPage: Page = (root, ctx) => {
   const life = new Disposer();
   const queue = h('div', { id: 'queue' }, h('p', { class: 'muted' }, 'Loading…'));
@@ -48,7 +65,12 @@ export const approverPage: Page = (root, ctx) => {
     return h(
       'article',
       { class: `card ${r.sensitivity === 'pii' ? 'card-pii' : ''}`, 'data-request': r.id, 'aria-labelledby': `h-${r.id}` },
-      h('h3', { id: `h-${r.id}` }, `${r.requester} asks for ${r.kind === 'raw' ? 'raw rows' : 'more budget'} on ${r.dataset}`, r.breakGlass ? h('span', { class: 'badge pii' }, 'break-glass') : null),
+      h(
+        'h3',
+        { id: `h-${r.id}` },
+        r.extends ? `${r.requester} asks to extend grant ${r.extends} on ${r.dataset}` : `${r.requester} asks for ${r.kind === 'raw' ? 'raw rows' : 'more budget'} on ${r.dataset}`,
+        r.breakGlass ? h('span', { class: 'badge pii' }, 'break-glass') : null,
+      ),
       h(
         'dl',
         {},
@@ -66,6 +88,7 @@ export const approverPage: Page = (root, ctx) => {
         h('dd', {}, `${r.approvals.length} of ${r.requiredApprovals}`, r.approvals.length === 0 ? '' : ` (${r.approvals.map((a) => a.approver).join(', ')})`),
         h('dt', {}, 'Filed'),
         h('dd', {}, `${when(r.createdAt)}; decide within ${timeLeft(r.pendingUntil)}`),
+        ...requesterFacts(r),
       ),
       own
         ? h('p', { class: 'muted' }, 'Your own request: someone else approves it.')
