@@ -150,7 +150,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'JIT access: extensions of a grant, reveals per grant',
     sql: `
       ALTER TABLE dpq.access_requests ADD COLUMN extends text REFERENCES dpq.access_requests (id);
-      ALTER TABLE dpq.access_requests ADD COLUMN reveals_used bigint NOT NULL DEFAULT 0;  -- tokens revealed under the grant
+      -- tokens revealed under the grant
+      ALTER TABLE dpq.access_requests ADD COLUMN reveals_used bigint NOT NULL DEFAULT 0;
       CREATE INDEX access_requests_requester ON dpq.access_requests (requester, created_at);
       -- an extension request lives beside the grant it extends: the one-open-request rule is for
       -- requests of their own, and a grant has at most one pending extension
