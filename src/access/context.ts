@@ -6,7 +6,7 @@
 import client from 'prom-client';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
-import { deriveMaskKeys, type MaskKeys } from './masking.ts';
+import { deriveKeyring, LEGACY_KEY_ID, type MaskKeyring, type MaskKeys } from './masking.ts';
 import { createNotifier, type Notification, type Notifier } from './notify.ts';
 
 export interface AccessMetrics {
@@ -20,7 +20,10 @@ export interface AccessMetrics {
 export interface AccessContext {
   readonly services: Services;
   readonly notifier: Notifier;
+  /** The newest token key's subkeys (new tokens, hashes, vault writes). */
   readonly keys: MaskKeys | undefined;
+  /** Every listed token key, for reveals of tokens made before a rotation. */
+  readonly keyring: MaskKeyring | undefined;
   readonly metrics: AccessMetrics;
 }
 
@@ -79,10 +82,12 @@ export function accessContext(services: Services): AccessContext {
   let ctx = contexts.get(services);
   if (ctx === undefined) {
     const metrics = createMetrics(services.telemetry.registry);
+    const keyring = deriveKeyring(services.tokenKeys ?? (services.tokenKey === undefined ? [] : [{ id: LEGACY_KEY_ID, key: services.tokenKey }]));
     ctx = Object.freeze({
       services,
       metrics,
-      keys: services.tokenKey === undefined ? undefined : deriveMaskKeys(services.tokenKey),
+      keys: keyring?.newest,
+      keyring,
       notifier: createNotifier({
         webhook: services.policy.access.notify?.webhook,
         logger: services.logger,

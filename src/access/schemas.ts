@@ -75,7 +75,8 @@ export const rawQueryBody = z.strictObject({
   sql: z.string().min(1).max(20_000),
 });
 
-export const TOKEN = /^tok_[0-9a-f]{32}$/;
+/** `tok_` + 32 hex (key k0), or `tok_<key id>_` + 32 hex (masking.ts). */
+export const TOKEN = /^tok_(?:[a-z0-9]{1,24}_)?[0-9a-f]{32}$/;
 export const revealBody = z.strictObject({
   requestId: z.string().regex(REQUEST_ID, 'must be an access request id (ar_…)'),
   tokens: z.array(z.string().regex(TOKEN, 'must be a token (tok_…)')).min(1).max(1000),

@@ -7,6 +7,7 @@ import { formatProblem, loadPolicy, PolicyError } from '../policy/load.ts';
 import { verifyAudit } from '../audit/verify.ts';
 import { openStateStore } from '../state/open.ts';
 import { loadDemo } from '../warehouse/demo.ts';
+import { keysNew } from './keys.ts';
 import { serve } from './serve.ts';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -85,3 +86,5 @@ commands['audit verify'] = async (args) => {
     await store.close();
   }
 };
+
+commands['keys new'] = keysNew;
