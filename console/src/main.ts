@@ -47,7 +47,7 @@ function route(): void {
     show(signInPage(message), 'Sign in');
     return;
   }
-  const target = PAGES.find((p) => p.hash === location.hash) ?? PAGES[0]!;
+  const target = PAGES.find((p) => p.hash === location.hash.split('?')[0]) ?? PAGES[0]!; // `#/approver?request=ar_…` (chat links)
   for (const a of nav.querySelectorAll('a')) {
     if (a.getAttribute('href') === target.hash) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -8,6 +8,7 @@ import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import { deriveKeyring, LEGACY_KEY_ID, type MaskKeyring, type MaskKeys } from './masking.ts';
 import { createNotifier, type Notification, type Notifier } from './notify.ts';
+import { slackBlocks } from './slack.ts';
 
 export interface AccessMetrics {
   readonly events: client.Counter<'event'>;
@@ -15,6 +16,7 @@ export interface AccessMetrics {
   readonly rawRows: client.Counter<'dataset'>;
   readonly reveals: client.Counter<'dataset'>;
   readonly notifications: client.Counter<'outcome'>;
+  readonly deadLetters: client.Counter<'kind'>;
 }
 
 export interface AccessContext {
@@ -75,6 +77,12 @@ function createMetrics(registry: client.Registry): AccessMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    deadLetters: new client.Counter({
+      name: 'dpq_notifications_dead_letters_total',
+      help: 'Notifications given up after every attempt (timeouts, refusals, errors), by kind (access, alert)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -82,6 +90,7 @@ export function accessContext(services: Services): AccessContext {
   let ctx = contexts.get(services);
   if (ctx === undefined) {
     const metrics = createMetrics(services.telemetry.registry);
+    const slackSecret = services.config.slackSigningSecret;
     const keyring = deriveKeyring(services.tokenKeys ?? (services.tokenKey === undefined ? [] : [{ id: LEGACY_KEY_ID, key: services.tokenKey }]));
     ctx = Object.freeze({
       services,
@@ -92,6 +101,8 @@ export function accessContext(services: Services): AccessContext {
         webhook: services.policy.access.notify?.webhook,
         logger: services.logger,
         onResult: (outcome) => metrics.notifications.inc({ outcome }),
+        onDeadLetter: (kind) => metrics.deadLetters.inc({ kind }),
+        ...(slackSecret === undefined ? {} : { decorate: (n, body) => ({ ...body, blocks: slackBlocks(n, String(body.text), services.config.publicUrl) }) }),
       }),
     });
     contexts.set(services, ctx);

@@ -29,10 +29,23 @@ export interface NotifierOptions {
   /** Pause before the second attempt; doubles after each further failure. */
   readonly backoffMs?: number;
   readonly onResult?: (outcome: 'sent' | 'failed') => void;
+  /** Called once per notification given up after every attempt (the dead-letter count). */
+  readonly onDeadLetter?: (kind: string) => void;
+  /** Adds to each request notification's body (Slack blocks, slack.ts). */
+  readonly decorate?: (n: Notification, body: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** A notification that is not about a request (an alert): its body, and what it is for the log. */
+export interface PlainNotification {
+  readonly kind: string;
+  readonly body: Record<string, unknown>;
+  readonly logFields: Readonly<Record<string, unknown>>;
 }
 
 export interface Notifier {
   notify(events: readonly Notification[]): void;
+  /** Send other notifications (alerts) the same way: in the background, never blocking. */
+  send(items: readonly PlainNotification[]): void;
   /** Resolves once every notification sent so far has been delivered or given up (tests, shutdown). */
   idle(): Promise<void>;
 }
@@ -105,8 +118,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const backoffMs = options.backoffMs ?? 500;
   const inFlight = new Set<Promise<void>>();
 
-  const deliver = async (url: string, n: Notification): Promise<void> => {
-    const body = JSON.stringify(payloadOf(n));
+  const deliver = async (url: string, item: PlainNotification): Promise<void> => {
+    const body = JSON.stringify(item.body);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const res = await fetch(url, {
@@ -127,19 +140,32 @@ export function createNotifier(options: NotifierOptions): Notifier {
       if (attempt < attempts) await sleep(backoffMs * 2 ** (attempt - 1));
     }
     options.onResult?.('failed');
-    options.logger.warn('access notification not delivered', { event: n.event, requestId: n.request.id, attempts });
+    options.onDeadLetter?.(item.kind);
+    options.logger.warn('notification not delivered', { kind: item.kind, ...item.logFields, attempts });
+  };
+
+  const enqueue = (items: readonly PlainNotification[]): void => {
+    const url = options.webhook;
+    if (url === undefined || items.length === 0) return;
+    // In order: "created" before "approved" for an auto-approved request.
+    const p = (async () => {
+      for (const item of items) await deliver(url, item);
+    })().catch(() => undefined);
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
   };
 
   return {
     notify(events) {
-      const url = options.webhook;
-      if (url === undefined || events.length === 0) return;
-      // In order: "created" before "approved" for an auto-approved request.
-      const p = (async () => {
-        for (const n of events) await deliver(url, n);
-      })().catch(() => undefined);
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
+      enqueue(
+        events.map((n) => {
+          const body = payloadOf(n);
+          return { kind: 'access', body: options.decorate === undefined ? body : options.decorate(n, body), logFields: { event: n.event, requestId: n.request.id } };
+        }),
+      );
+    },
+    send(items) {
+      enqueue(items);
     },
     async idle() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);

@@ -108,6 +108,8 @@ const envSchema = z
     DPQ_TOKEN_KEYS: tokenKeys,
     DPQ_NOISE_SEED: optionalString,
     DPQ_TRUST_PROXY: cidrList,
+    DPQ_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL'),
+    DPQ_SLACK_SIGNING_SECRET: optionalString,
     DPQ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     DPQ_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
     NODE_ENV: optionalString,
@@ -154,6 +156,10 @@ export interface Config {
   readonly noiseSeed: string | undefined;
   /** The address ranges of trusted reverse proxies: only their `X-Forwarded-For` is believed. */
   readonly trustProxy: readonly Cidr[] | undefined;
+  /** The console's address for links in notifications (default http://HOST:PORT). */
+  readonly publicUrl: string;
+  /** Slack's signing secret: request notifications get Approve/Deny buttons, /v1/integrations/slack/actions accepts them. */
+  readonly slackSigningSecret: string | undefined;
   readonly statementTimeoutMs: number;
   /** Requests per minute per principal and replica (0: no limit). */
   readonly rateLimitPerMinute: number;
@@ -197,6 +203,8 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     tokenKeys: e.DPQ_TOKEN_KEYS ?? (e.DPQ_TOKEN_KEY === undefined ? undefined : [{ id: 'k0', key: e.DPQ_TOKEN_KEY }]),
     noiseSeed: e.DPQ_NOISE_SEED,
     trustProxy: e.DPQ_TRUST_PROXY,
+    publicUrl: (e.DPQ_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    slackSigningSecret: e.DPQ_SLACK_SIGNING_SECRET,
     statementTimeoutMs: e.DPQ_STATEMENT_TIMEOUT_MS,
     rateLimitPerMinute: e.DPQ_RATE_LIMIT,
     production: e.NODE_ENV === 'production',

@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { accessLog, authenticate, requestId } from './middleware.ts';
 import { rateLimit } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
+import { slackRoutes } from './routes/slack.ts';
 import { sourceAddress } from './source-address.ts';
 
 /** A route module: mounts its endpoints on the authenticated `/v1` router. */
@@ -35,6 +36,7 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   v1.use(sourceAddress(services.config.trustProxy));
   v1.use(rateLimit(services.config.rateLimitPerMinute, services.clock));
   for (const mount of modules) mount(v1, services);
+  app.use('/v1/integrations/slack', slackRoutes(services));
   app.use('/v1', v1);
   app.use(consoleRoutes(consoleOptions));
 

@@ -157,6 +157,8 @@ export const datasetSchema = z
 export const principalSchema = z.strictObject({
   roles: z.array(name).min(1),
   apiKeySha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional(),
+  /** The principal's Slack user id, for chat approvals (access/slack.ts). */
+  slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,31}$/, 'must be a Slack user id like U024BE7LH').optional(),
   description: z.string().optional(),
 });
 

@@ -21,8 +21,12 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
     if (!roleExists(r)) errors.push({ path, message: `unknown role "${r}"` });
   };
 
+  const slackUsers = new Map<string, string>();
   for (const [p, principal] of Object.entries(policy.principals)) {
     principal.roles.forEach((r, i) => needRole(r, ['principals', p, 'roles', i]));
+    const slack = principal.slackUserId;
+    if (slack !== undefined && slackUsers.has(slack)) errors.push({ path: ['principals', p, 'slackUserId'], message: `${slack} is already the Slack user of ${slackUsers.get(slack)}` });
+    else if (slack !== undefined) slackUsers.set(slack, p);
   }
   for (const [r, role] of Object.entries(policy.roles)) {
     role.datasets?.forEach((d, i) => {

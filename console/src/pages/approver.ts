@@ -116,6 +116,9 @@ export const approverPage: Page = (root, ctx) => {
     try {
       const pending = (await get<{ requests: AccessRequest[] }>('/v1/access-requests?status=pending')).requests;
       fill(queue, pending.length === 0 ? h('p', { class: 'muted' }, 'Nothing waits for a decision.') : pending.map(card));
+      // A chat notification links here with the request's id: bring its card into view.
+      const linked = new URLSearchParams(location.hash.split('?')[1] ?? '').get('request');
+      if (linked !== null) queue.querySelector<HTMLElement>(`[data-request="${CSS.escape(linked)}"]`)?.scrollIntoView({ block: 'center' });
     } catch (err: unknown) {
       fill(queue, errorBox(err));
     }
