@@ -9,6 +9,7 @@ import type { Services } from '../services.ts';
 import { deriveKeyring, LEGACY_KEY_ID, type MaskKeyring, type MaskKeys } from './masking.ts';
 import { createNotifier, type Notification, type Notifier } from './notify.ts';
 import { slackBlocks } from './slack.ts';
+import { type AlertEngine, startAlerts } from './alerts.ts';
 
 export interface AccessMetrics {
   readonly events: client.Counter<'event'>;
@@ -27,6 +28,7 @@ export interface AccessContext {
   /** Every listed token key, for reveals of tokens made before a rotation. */
   readonly keyring: MaskKeyring | undefined;
   readonly metrics: AccessMetrics;
+  readonly alerts: AlertEngine;
 }
 
 /** Who acts, and the `x-request-id` of the HTTP request (for the audit log). */
@@ -92,18 +94,20 @@ export function accessContext(services: Services): AccessContext {
     const metrics = createMetrics(services.telemetry.registry);
     const slackSecret = services.config.slackSigningSecret;
     const keyring = deriveKeyring(services.tokenKeys ?? (services.tokenKey === undefined ? [] : [{ id: LEGACY_KEY_ID, key: services.tokenKey }]));
+    const notifier = createNotifier({
+      webhook: services.policy.access.notify?.webhook,
+      logger: services.logger,
+      onResult: (outcome) => metrics.notifications.inc({ outcome }),
+      onDeadLetter: (kind) => metrics.deadLetters.inc({ kind }),
+      ...(slackSecret === undefined ? {} : { decorate: (n, body) => ({ ...body, blocks: slackBlocks(n, String(body.text), services.config.publicUrl) }) }),
+    });
     ctx = Object.freeze({
       services,
       metrics,
+      notifier,
+      alerts: startAlerts(services, notifier),
       keys: keyring?.newest,
       keyring,
-      notifier: createNotifier({
-        webhook: services.policy.access.notify?.webhook,
-        logger: services.logger,
-        onResult: (outcome) => metrics.notifications.inc({ outcome }),
-        onDeadLetter: (kind) => metrics.deadLetters.inc({ kind }),
-        ...(slackSecret === undefined ? {} : { decorate: (n, body) => ({ ...body, blocks: slackBlocks(n, String(body.text), services.config.publicUrl) }) }),
-      }),
     });
     contexts.set(services, ctx);
   }

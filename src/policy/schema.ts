@@ -4,7 +4,7 @@
  * join naming a column that is not a unit) are checked in `validate.ts` after the merge.
  */
 import { z } from 'zod';
-import { conditionsSchema } from './conditions.ts';
+import { conditionsSchema, hoursSchema } from './conditions.ts';
 import { parseDuration } from './duration.ts';
 
 const name = z.string().regex(/^[a-z_][a-z0-9_-]*$/i, 'must be a name: letters, digits, _ and -');
@@ -221,6 +221,26 @@ export const metricSchema = z.strictObject({
   readers: z.array(name).min(1),
 });
 
+const threshold = z.number({ error: 'must be a positive number' }).positive('must be a positive number').finite('must be a positive number');
+
+/** One alert rule (policy.md `alerts`): a name and exactly one measure with its threshold. */
+export const alertSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  when: z
+    .strictObject({
+      rawRowsPerHour: threshold.optional(),
+      revealsPerHour: threshold.optional(),
+      refusalsPerHour: threshold.optional(),
+      epsilonPerDay: threshold.optional(),
+      rawOutside: hoursSchema.optional(),
+    })
+    .superRefine((w, ctx) => {
+      const given = Object.values(w).filter((v) => v !== undefined).length;
+      if (given !== 1) ctx.addIssue({ code: 'custom', message: 'name exactly one of rawRowsPerHour, revealsPerHour, refusalsPerHour, epsilonPerDay, rawOutside' });
+    }),
+});
+
 /** One policy file: every section optional; the merged whole is checked by `policySchema`. */
 export const policyFileSchema = z.strictObject({
   datasets: z.record(name, z.unknown()).optional(),
@@ -228,6 +248,7 @@ export const policyFileSchema = z.strictObject({
   roles: z.record(name, z.unknown()).optional(),
   access: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(name, z.unknown()).optional(),
+  alerts: z.array(z.unknown()).optional(),
 });
 
 export const policySchema = z.strictObject({
@@ -236,6 +257,7 @@ export const policySchema = z.strictObject({
   roles: z.record(name, roleSchema),
   access: accessSchema.default(accessSchema.parse({})),
   metrics: z.record(name, metricSchema).default({}),
+  alerts: z.array(alertSchema).default([]),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -252,3 +274,4 @@ export type Role = z.infer<typeof roleSchema>;
 export type AccessPolicy = z.infer<typeof accessSchema>;
 export type AccessRule = z.infer<typeof ruleSchema>;
 export type Metric = z.infer<typeof metricSchema>;
+export type AlertRule = z.infer<typeof alertSchema>;

@@ -47,6 +47,11 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
     }
     metric.readers.forEach((r, i) => needRole(r, ['metrics', m, 'readers', i]));
   }
+  const alertNames = new Map<string, number>();
+  policy.alerts.forEach((a, i) => {
+    if (alertNames.has(a.name)) errors.push({ path: ['alerts', i, 'name'], message: `alert "${a.name}" is already defined (alerts.${alertNames.get(a.name)})` });
+    else alertNames.set(a.name, i);
+  });
   for (const [d, dataset] of Object.entries(policy.datasets)) {
     if (dataset.budget.renew !== 'never') {
       warnings.push({

@@ -161,4 +161,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX access_requests_extension_open ON dpq.access_requests (extends) WHERE status = 'pending';
     `,
   },
+  {
+    version: 5,
+    name: 'alerts: counters per window, raised alerts',
+    sql: `
+      CREATE TABLE dpq.alert_counters (
+        rule        text NOT NULL,
+        principal   text NOT NULL,
+        dataset     text NOT NULL,                 -- '' for a rule counted per principal only
+        bucket      text NOT NULL,                 -- the UTC hour or day counted
+        value       double precision NOT NULL,
+        PRIMARY KEY (rule, principal, dataset, bucket)
+      );
+      CREATE TABLE dpq.alerts (
+        seq         bigserial PRIMARY KEY,
+        at          timestamptz NOT NULL,
+        rule        text NOT NULL,
+        principal   text NOT NULL,
+        dataset     text NOT NULL,                 -- '' for a rule counted per principal only
+        observed    double precision NOT NULL,
+        threshold   double precision NOT NULL,
+        bucket      text NOT NULL,
+        UNIQUE (rule, principal, dataset, bucket)
+      );
+    `,
+  },
 ];
