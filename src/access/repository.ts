@@ -254,6 +254,12 @@ export async function listRequests(db: StateQuery, f: ListFilter): Promise<Acces
   return r.rows.map(fromRow);
 }
 
+/** Requests matching a WHERE clause (the caller's, with its parameters), oldest first. */
+export async function selectRequests(db: StateQuery, where: string, params: readonly unknown[]): Promise<AccessRequest[]> {
+  const r = await db.query<Row>(`${SELECT} WHERE ${where} ORDER BY created_at, id`, params);
+  return r.rows.map(fromRow);
+}
+
 /** The pending extension of a grant, locked. */
 export async function lockPendingExtension(tx: StateQuery, grantId: string): Promise<AccessRequest | undefined> {
   const r = await tx.query<Row>(`${SELECT} WHERE extends = $1 AND status = 'pending' FOR UPDATE`, [grantId]);

@@ -7,6 +7,7 @@ import { formatProblem, loadPolicy, PolicyError } from '../policy/load.ts';
 import { verifyAudit } from '../audit/verify.ts';
 import { openStateStore } from '../state/open.ts';
 import { loadDemo } from '../warehouse/demo.ts';
+import { accessReviewCommand } from './access-review.ts';
 import { keysNew } from './keys.ts';
 import { serve } from './serve.ts';
 
@@ -88,3 +89,4 @@ commands['audit verify'] = async (args) => {
 };
 
 commands['keys new'] = keysNew;
+commands['access review'] = accessReviewCommand;

@@ -163,7 +163,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    name: 'alerts: counters per window, raised alerts',
+    name: 'alerts: counters per window, raised alerts; the audit log by time',
     sql: `
       CREATE TABLE dpq.alert_counters (
         rule        text NOT NULL,
@@ -184,6 +184,8 @@ export const MIGRATIONS: readonly Migration[] = [
         bucket      text NOT NULL,
         UNIQUE (rule, principal, dataset, bucket)
       );
+      -- access reviews read the log by period
+      CREATE INDEX IF NOT EXISTS audit_log_at ON dpq.audit_log (at);
     `,
   },
 ];
