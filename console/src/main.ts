@@ -10,6 +10,7 @@ import { analystPage } from './pages/analyst.ts';
 import { approverPage } from './pages/approver.ts';
 import { auditorPage } from './pages/auditor.ts';
 import { dashboardsPage } from './pages/dashboards.ts';
+import { reviewsPage } from './pages/reviews.ts';
 import { signInPage } from './pages/signin.ts';
 import { credential, displayName, signOut } from './session.ts';
 
@@ -18,6 +19,7 @@ const PAGES: readonly { readonly hash: string; readonly title: string; readonly 
   { hash: '#/approver', title: 'Approver', page: approverPage },
   { hash: '#/auditor', title: 'Auditor', page: auditorPage },
   { hash: '#/dashboards', title: 'Dashboards', page: dashboardsPage },
+  { hash: '#/reviews', title: 'Reviews', page: reviewsPage },
 ];
 
 const main = document.getElementById('main')!;
