@@ -14,6 +14,7 @@ import { auditedTransaction } from '../audit/record.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, forbidden, invalidRequest, notFound } from '../errors.ts';
 import { may } from '../policy/authorize.ts';
+import type { AccessRule, Sensitivity } from '../policy/schema.ts';
 import type { StateQuery } from '../state/store.ts';
 import { sqlStateOf } from '../warehouse/errors.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
@@ -46,6 +47,44 @@ async function extendedGrant(ctx: AccessContext, actor: Actor, body: ExtensionBo
   return grant;
 }
 
+/** The extension request as stored: beside the grant, with only the added columns. */
+function newExtension(
+  grant: AccessRequest,
+  body: ExtensionBody,
+  now: Date,
+  f: { columns: string[]; sensitivity: Sensitivity; ruleIndex: number; rule: AccessRule; durationMs: number; auto: boolean; pendingTtl: number },
+): AccessRequest {
+  return {
+    ...grant,
+    id: newRequestId(),
+    status: f.auto ? 'approved' : 'pending',
+    columns: f.columns,
+    sensitivity: f.sensitivity,
+    justification: body.justification.trim(),
+    ticket: body.ticket ?? null,
+    durationMs: f.durationMs,
+    breakGlass: false,
+    autoApproved: f.auto,
+    ruleIndex: f.ruleIndex,
+    approverRole: f.rule.approverRole,
+    requiredApprovals: f.auto ? 0 : f.rule.approvals,
+    createdAt: now,
+    pendingUntil: new Date(now.getTime() + f.pendingTtl),
+    approvedAt: f.auto ? now : null,
+    expiresAt: null,
+    decidedAt: f.auto ? now : null,
+    decidedBy: null,
+    reason: null,
+    reviewDueAt: null,
+    reviewedAt: null,
+    reviewedBy: null,
+    queriesUsed: 0,
+    rowsUsed: 0,
+    revealsUsed: 0,
+    extends: grant.id,
+  };
+}
+
 /** `POST /v1/access-requests` with `extends`. */
 export async function createExtension(ctx: AccessContext, actor: Actor, body: ExtensionBody): Promise<Record<string, unknown>> {
   const { policy, clock } = ctx.services;
@@ -72,35 +111,7 @@ export async function createExtension(ctx: AccessContext, actor: Actor, body: Ex
     throw invalidRequest(`body.durationMinutes: the grant already runs until ${grant.expiresAt!.toISOString()}; an extension must end later`, { field: 'durationMinutes' });
   }
   const auto = autoApproves(rule, principal, durationMs);
-  const extension: AccessRequest = {
-    ...grant,
-    id: newRequestId(),
-    status: auto ? 'approved' : 'pending',
-    columns: added.map((c) => c.ref),
-    sensitivity,
-    justification: body.justification.trim(),
-    ticket: body.ticket ?? null,
-    durationMs,
-    breakGlass: false,
-    autoApproved: auto,
-    ruleIndex: index,
-    approverRole: rule.approverRole,
-    requiredApprovals: auto ? 0 : rule.approvals,
-    createdAt: now,
-    pendingUntil: new Date(now.getTime() + policy.access.pendingTtl),
-    approvedAt: auto ? now : null,
-    expiresAt: null,
-    decidedAt: auto ? now : null,
-    decidedBy: null,
-    reason: null,
-    reviewDueAt: null,
-    reviewedAt: null,
-    reviewedBy: null,
-    queriesUsed: 0,
-    rowsUsed: 0,
-    revealsUsed: 0,
-    extends: grant.id,
-  };
+  const extension = newExtension(grant, body, now, { columns: added.map((c) => c.ref), sensitivity, ruleIndex: index, rule, durationMs, auto, pendingTtl: policy.access.pendingTtl });
 
   let stored: AccessRequest;
   try {

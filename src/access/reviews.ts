@@ -65,7 +65,7 @@ function grantView(r: AccessRequest): Record<string, unknown> {
 async function grantsHeld(db: StateQuery, p: Period): Promise<AccessRequest[]> {
   return selectRequests(
     db,
-    `kind = 'raw' AND extends IS NULL AND approved_at IS NOT NULL AND approved_at < $2::timestamptz
+    `kind = 'raw' AND extends IS NULL AND approved_at IS NOT NULL AND approved_at <= $2::timestamptz
      AND COALESCE(CASE WHEN status IN ('revoked', 'cancelled') THEN decided_at END, expires_at) > $1::timestamptz`,
     [p.from.toISOString(), p.to.toISOString()],
   );
@@ -75,7 +75,7 @@ async function grantsHeld(db: StateQuery, p: Period): Promise<AccessRequest[]> {
 async function activity(db: StateQuery, p: Period): Promise<{ actor: string; action: string; dataset: string | null }[]> {
   const r = await db.query<{ actor: string; action: string; dataset: string | null }>(
     `SELECT DISTINCT entry::jsonb ->> 'actor' AS actor, entry::jsonb ->> 'action' AS action, entry::jsonb ->> 'dataset' AS dataset
-       FROM dpq.audit_log WHERE at >= $1::timestamptz AND at < $2::timestamptz`,
+       FROM dpq.audit_log WHERE at >= $1::timestamptz AND at <= $2::timestamptz`,
     [p.from.toISOString(), p.to.toISOString()],
   );
   return r.rows;
@@ -103,9 +103,9 @@ function roleUse(policy: Policy, used: readonly { actor: string; action: string;
 
 export async function accessReview(db: StateQuery, policy: Policy, p: Period, now: Date): Promise<Record<string, unknown>> {
   const grants = await grantsHeld(db, p);
-  const topUps = await selectRequests(db, `kind = 'budget' AND status = 'approved' AND approved_at >= $1::timestamptz AND approved_at < $2::timestamptz`, [p.from.toISOString(), p.to.toISOString()]);
+  const topUps = await selectRequests(db, `kind = 'budget' AND status = 'approved' AND approved_at >= $1::timestamptz AND approved_at <= $2::timestamptz`, [p.from.toISOString(), p.to.toISOString()]);
   const unreviewed = await selectRequests(db, `break_glass AND reviewed_at IS NULL AND approved_at IS NOT NULL`, []);
-  const matched = new Set((await selectRequests(db, `created_at >= $1::timestamptz AND created_at < $2::timestamptz`, [p.from.toISOString(), p.to.toISOString()])).map((r) => r.ruleIndex));
+  const matched = new Set((await selectRequests(db, `created_at >= $1::timestamptz AND created_at <= $2::timestamptz`, [p.from.toISOString(), p.to.toISOString()])).map((r) => r.ruleIndex));
 
   const principals = new Map<string, { grants: Record<string, unknown>[]; topUps: Record<string, unknown>[] }>();
   const of = (name: string): { grants: Record<string, unknown>[]; topUps: Record<string, unknown>[] } => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import { accessContext } from '../../src/access/context.ts';
 import { PolicyError, loadPolicy } from '../../src/policy/load.ts';
 import { spawnServer, startService, type ServerProcess, type TestService } from '../support/service.ts';
 import { approve, auditEntries, createRequest, expectCall, type Json, rawBody, STANDARD_EDITS, testPolicy, webhookReceiver, type Receiver } from './support.ts';
@@ -137,5 +138,24 @@ describe('alert rules in the policy', () => {
     expect(problemOf('alerts:\n  - { name: a, when: { revealsPerHour: 1, refusalsPerHour: 2 } }\n')).to.match(/alerts\.yaml: alerts\.0\.when: name exactly one of/);
     expect(problemOf('alerts:\n  - { name: a, when: { rawOutside: { from: "20:00", to: "07:00", timeZone: UTC } } }\n')).to.match(/alerts\.0\.when\.rawOutside\.to: from 20:00 is not before to 07:00/);
     expect(problemOf('alerts:\n  - { name: a, when: { refusalsPerHour: 3 } }\n  - { name: a, when: { refusalsPerHour: 4 } }\n')).to.match(/alerts\.yaml: alerts\.1\.name: alert "a" is already defined/);
+  });
+});
+
+describe('alerts and reviews on the embedded store (pglite)', function () {
+  this.timeout(120_000);
+  it('raises, lists and reviews the same way', async () => {
+    const { dir } = testPolicy(STANDARD_EDITS);
+    fs.writeFileSync(path.join(dir, 'alerts.yaml'), 'alerts:\n  - { name: refusal-storm, when: { refusalsPerHour: 1 } }\n');
+    const svc = await startService('pglite', { env: { DPQ_POLICY_DIR: dir } });
+    try {
+      for (let i = 0; i < 3; i++) await expectCall(svc, 'POST', '/v1/queries', 'alice', { sql: 'SELECT * FROM visits' }, 422);
+      await accessContext(svc.runtime).alerts.idle();
+      const { alerts } = await expectCall(svc, 'GET', '/v1/alerts', 'carol', undefined, 200);
+      expect(alerts.map((a: Json) => `${a.rule} ${a.principal} ${a.observed} > ${a.threshold}`)).to.deep.equal(['refusal-storm alice 2 > 1']);
+      const review = await expectCall(svc, 'GET', '/v1/access-reviews', 'carol', undefined, 200);
+      expect(review.policy.rolesExercised).to.include('analyst');
+    } finally {
+      await svc.stop();
+    }
   });
 });
