@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { accessContext } from '../../src/access/context.ts';
+import { ManualClock } from '../../src/clock.ts';
 import { PolicyError, loadPolicy } from '../../src/policy/load.ts';
 import { spawnServer, startService, type ServerProcess, type TestService } from '../support/service.ts';
 import { approve, auditEntries, createRequest, expectCall, type Json, rawBody, STANDARD_EDITS, testPolicy, webhookReceiver, type Receiver } from './support.ts';
@@ -157,5 +158,56 @@ describe('alerts and reviews on the embedded store (pglite)', function () {
     } finally {
       await svc.stop();
     }
+  });
+});
+
+describe('the alert rules of policy.md in a scripted scenario (pg)', function () {
+  this.timeout(300_000);
+  // Saturday 2026-01-10, 10:00 in Zurich: outside the weekday hours of off-hours-raw.
+  const clock = new ManualClock(Date.UTC(2026, 0, 10, 9, 0));
+  let svc: TestService;
+  before(async () => {
+    const { dir } = testPolicy(STANDARD_EDITS);
+    fs.writeFileSync(
+      path.join(dir, 'alerts.yaml'),
+      `alerts:
+  - { name: bulk-raw-reads, when: { rawRowsPerHour: 5000 } }
+  - { name: reveal-burst,   when: { revealsPerHour: 50 } }
+  - { name: refusal-storm,  when: { refusalsPerHour: 30 } }
+  - { name: fast-burn,      when: { epsilonPerDay: 5 } }
+  - { name: off-hours-raw,  when: { rawOutside: { days: [mon, tue, wed, thu, fri], from: "07:00", to: "20:00", timeZone: Europe/Zurich } } }
+`,
+    );
+    svc = await startService('pg', { clock, env: { DPQ_POLICY_DIR: dir, DPQ_RATE_LIMIT: '0' } });
+  });
+  after(async () => svc?.stop());
+
+  it('measures 6000 raw rows, 60 reveals, 31 refusals, ε 5.5 and weekend raw use', async () => {
+    const reader = await createRequest(svc, 'alice', rawBody(['visits.cost']));
+    await approve(svc, reader.id, 'bob');
+    const revealer = await createRequest(svc, 'sam', rawBody(['patients.email']));
+    await approve(svc, revealer.id, 'bob');
+    await approve(svc, revealer.id, 'carol');
+    let tokens: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await expectCall(svc, 'POST', '/v1/raw-queries', 'alice', { requestId: reader.id, sql: `SELECT email FROM patients LIMIT 1000 OFFSET ${i * 100}` }, 200);
+      expect(r.rowCount).to.equal(1000);
+      if (i === 0) tokens = (r.rows as { email: string }[]).map((x) => x.email);
+    }
+    const shown = await expectCall(svc, 'POST', '/v1/tokens/reveal', 'sam', { requestId: revealer.id, tokens: [...new Set(tokens)].slice(0, 60) }, 200);
+    expect(Object.keys(shown.values)).to.have.length(60);
+    for (let i = 0; i < 31; i++) await expectCall(svc, 'POST', '/v1/queries', 'alice', { sql: 'SELECT * FROM visits' }, 422);
+    for (const [epsilon, alias] of [[2, 'a'], [2, 'b'], [1.5, 'c']] as const) await expectCall(svc, 'POST', '/v1/queries', 'alice', { sql: `SELECT COUNT(*) AS ${alias} FROM visits`, epsilon }, 200);
+    await accessContext(svc.runtime).alerts.idle();
+    const { alerts } = await expectCall(svc, 'GET', '/v1/alerts', 'carol', undefined, 200);
+    const lines = (alerts as Json[]).map((a) => `${a.rule}: ${a.principal}${a.dataset === null ? '' : ` on ${a.dataset}`} observed ${a.observed}, threshold ${a.threshold}`);
+    expect(lines.sort()).to.deep.equal([
+      'bulk-raw-reads: alice observed 6000, threshold 5000',
+      'fast-burn: alice on clinic observed 5.5, threshold 5',
+      'off-hours-raw: alice observed 1, threshold 0',
+      'off-hours-raw: sam observed 1, threshold 0',
+      'refusal-storm: alice observed 31, threshold 30',
+      'reveal-burst: sam observed 60, threshold 50',
+    ]);
   });
 });
