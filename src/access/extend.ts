@@ -161,7 +161,8 @@ export async function applyExtension(
   const until = new Date(Math.max(g.expiresAt!.getTime(), now.getTime() + ext.durationMs!));
   const columns = [...g.columns, ...ext.columns.filter((c) => !g.columns.includes(c))];
   const extended = await updateRequest(tx, g.id, { expiresAt: until, columns, sensitivity: ext.sensitivity, ruleIndex: ext.ruleIndex, approverRole: ext.approverRole });
-  const extension = await updateRequest(tx, ext.id, { expiresAt: until });
+  // The extension keeps no end of its own: it is no grant (never listed or expired as one); the grant's expiresAt is the end.
+  const extension = (await getRequest(tx, ext.id))!;
   const entry = requestEntry('access.extend', actor, extended, 'ok', httpRequestId, {
     details: { extension: ext.id, addedColumns: [...ext.columns], previousExpiresAt: g.expiresAt!.toISOString() },
   });

@@ -32,6 +32,7 @@ describe('JIT access: extending a grant (pg)', function () {
     expect((await expectCall(svc, 'GET', `/v1/access-requests/${g.id}`, 'alice', undefined, 200)).columns).to.deep.equal(['visits.cost']);
     const done = await approve(svc, ext.id, 'carol');
     expect(done.status).to.equal('approved');
+    expect(done.expiresAt).to.equal(null); // the grant carries the end; the extension is no grant
 
     const extended = await expectCall(svc, 'GET', `/v1/access-requests/${g.id}`, 'alice', undefined, 200);
     expect(extended.columns).to.deep.equal(['visits.cost', 'patients.email']);

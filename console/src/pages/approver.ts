@@ -123,7 +123,8 @@ export const approverPage: Page = (root, ctx) => {
       fill(queue, errorBox(err));
     }
     try {
-      const active = (await get<{ requests: AccessRequest[] }>('/v1/access-requests?status=approved&kind=raw')).requests;
+      // An approved extension is no grant of its own: the grant it extended is listed.
+      const active = (await get<{ requests: AccessRequest[] }>('/v1/access-requests?status=approved&kind=raw')).requests.filter((r) => !r.extends);
       const status = h('div', {});
       fill(
         grants,
