@@ -29,7 +29,7 @@ export const commands: Record<string, Command> = {
       out(
         `ok: ${loaded.files.length} file(s), ${Object.keys(p.datasets).length} dataset(s), ` +
           `${Object.keys(p.principals).length} principal(s), ${Object.keys(p.roles).length} role(s), ` +
-          `${Object.keys(p.metrics).length} metric(s)`,
+          `${Object.keys(p.metrics).length} metric(s), ${p.alerts.length} alert rule(s)`,
       );
       return 0;
     } catch (e: unknown) {
