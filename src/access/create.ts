@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import { auditedTransaction } from '../audit/record.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, type DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
-import { may } from '../policy/authorize.ts';
+import { may, type Principal } from '../policy/authorize.ts';
+import type { AccessRule } from '../policy/schema.ts';
 import { formatDuration } from '../policy/duration.ts';
 import { sqlStateOf } from '../warehouse/errors.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
@@ -22,6 +23,7 @@ import { insertRequest, lockOpenRequest } from './repository.ts';
 import { mayBreakGlass, resolveColumns, routeRequest, scopeSensitivity } from './routing.ts';
 import type { CreateBody } from './schemas.ts';
 import { applyTopUp } from './topup.ts';
+import { createExtension } from './extend.ts';
 
 /** Default grant length when the body names none (capped by the rule or break-glass maximum). */
 export const DEFAULT_DURATION_MS = 60 * 60_000;
@@ -30,8 +32,30 @@ export function newRequestId(): string {
   return `ar_${crypto.randomBytes(16).toString('base64url')}`;
 }
 
+/** A raw grant's length: the body's, or the default capped by the maximum; above the maximum is 400. */
+export function rawDuration(minutes: number | undefined, max: number | undefined, where: string): number {
+  const durationMs = minutes !== undefined ? minutes * 60_000 : Math.min(DEFAULT_DURATION_MS, max ?? DEFAULT_DURATION_MS);
+  if (max !== undefined && durationMs > max) {
+    throw invalidRequest(`body.durationMinutes: at most ${max / 60_000} minutes (${where}.maxDuration ${formatDuration(max)})`, {
+      field: 'durationMinutes',
+      maxMinutes: max / 60_000,
+    });
+  }
+  return durationMs;
+}
+
+/** The requester holds one of the rule's autoApprove roles and the duration is within its maximum. */
+export function autoApproves(rule: AccessRule, principal: Principal, durationMs: number | null): boolean {
+  return (
+    rule.autoApprove !== undefined &&
+    principal.roles.some((r) => rule.autoApprove!.roles.includes(r)) &&
+    (durationMs === null || rule.autoApprove.maxDuration === undefined || durationMs <= rule.autoApprove.maxDuration)
+  );
+}
+
 /** `POST /v1/access-requests` */
 export async function createRequest(ctx: AccessContext, actor: Actor, body: CreateBody): Promise<Record<string, unknown>> {
+  if (body.kind === 'raw' && body.extends !== undefined) return createExtension(ctx, actor, { ...body, extends: body.extends });
   const { policy, clock } = ctx.services;
   const { principal } = actor;
   const access = policy.access;
@@ -56,14 +80,7 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
 
   let durationMs: number | null = null;
   if (body.kind === 'raw') {
-    const max = breakGlass ? access.breakGlass!.maxDuration : rule.maxDuration;
-    durationMs = body.durationMinutes !== undefined ? body.durationMinutes * 60_000 : Math.min(DEFAULT_DURATION_MS, max ?? DEFAULT_DURATION_MS);
-    if (max !== undefined && durationMs > max) {
-      throw invalidRequest(`body.durationMinutes: at most ${max / 60_000} minutes (${breakGlass ? 'access.breakGlass' : `access.rules[${index}]`}.maxDuration ${formatDuration(max)})`, {
-        field: 'durationMinutes',
-        maxMinutes: max / 60_000,
-      });
-    }
+    durationMs = rawDuration(body.durationMinutes, breakGlass ? access.breakGlass!.maxDuration : rule.maxDuration, breakGlass ? 'access.breakGlass' : `access.rules[${index}]`);
   } else {
     if (rule.maxEpsilon !== undefined && body.epsilon > rule.maxEpsilon) {
       throw invalidRequest(`body.epsilon: at most ${rule.maxEpsilon} (access.rules[${index}].maxEpsilon)`, { field: 'epsilon', maxEpsilon: rule.maxEpsilon });
@@ -72,11 +89,7 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
       throw invalidRequest(`body.delta: at most ${rule.maxDelta} (access.rules[${index}].maxDelta)`, { field: 'delta', maxDelta: rule.maxDelta });
     }
   }
-  const auto =
-    !breakGlass &&
-    rule.autoApprove !== undefined &&
-    principal.roles.some((r) => rule.autoApprove!.roles.includes(r)) &&
-    (durationMs === null || rule.autoApprove.maxDuration === undefined || durationMs <= rule.autoApprove.maxDuration);
+  const auto = !breakGlass && autoApproves(rule, principal, durationMs);
 
   const now = clock.now();
   const approved = breakGlass || auto;
@@ -110,6 +123,8 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
     reviewedBy: null,
     queriesUsed: 0,
     rowsUsed: 0,
+    revealsUsed: 0,
+    extends: null,
   };
 
   await settleExpired(ctx);
