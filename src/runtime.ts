@@ -140,7 +140,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     rng: createRandomSource(config.noiseSeed),
     telemetry: createTelemetry(),
     clock: options.clock ?? systemClock,
-    auth: createAuthenticator(policy, { secret: jwtSecret, jwks: config.jwks }),
+    auth: createAuthenticator(policy, {
+      secret: jwtSecret,
+      jwks: config.jwks,
+      ...(config.jwtSecret === undefined ? { ephemeralSince: (options.clock ?? systemClock).now() } : {}),
+    }),
     jwtSecret,
     async close() {
       for (const close of closers) await close().catch(() => undefined);
