@@ -23,6 +23,7 @@ import type { Dataset, Policy } from '../policy/schema.ts';
 import { routeRequest } from '../access/routing.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
+import { recordHistory } from './history.ts';
 import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
@@ -157,6 +158,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         details: { releaseId: stored.id },
       }),
       readStatus(services.state, key, limit),
+      recordHistory(services.state, { principal: ctx.principal.name, at: now, sql: body.sql, redacted: hit.redacted, cached: true, charged: { epsilon: 0, delta: 0 }, release: stored }),
     ]);
     observe('cached', dataset);
     return {
@@ -236,6 +238,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
+    await recordHistory(tx, { principal: ctx.principal.name, at: after, sql: body.sql, redacted: prepared.redacted, cached: false, charged: charge, release: stored });
     await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id } }]);
   });
   observe('answered', dataset);
