@@ -124,7 +124,7 @@ export const analystPage: Page = (root) => {
       queryError.replaceChildren();
       const cols = Object.entries(e.accuracy).map(([c, a]) => {
         const hw = halfWidth(a);
-        return h('li', {}, h('code', {}, c), hw === null ? ` — ${a.note ?? 'no closed-form interval'}` : ` ± ${num(hw)} at ${Math.round(a.confidence * 100)}%`);
+        return h('li', {}, h('code', {}, c), hw === null ? ` — ${'note' in a ? a.note : 'no closed-form interval'}` : ` ± ${num(hw)} at ${Math.round(a.confidence * 100)}%`);
       });
       fill(
         estimateOut,

@@ -32,7 +32,7 @@ export const auditListQuery = z
   .refine((q) => !(q.order === 'asc' && q.before !== undefined), { message: 'before goes with order=desc (after with order=asc)', path: ['before'] })
   .refine((q) => !(q.order === 'desc' && q.after !== undefined), { message: 'after goes with order=asc (before with order=desc)', path: ['after'] });
 
-const verifyQuery = z
+export const verifyQuery = z
   .strictObject({
     checkpointSeq: z.coerce.number().int().min(1).optional(),
     checkpointHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
