@@ -1,4 +1,8 @@
-/** The CLI's commands; each reads configuration through `config/` like the service does. */
+/**
+ * The CLI's local commands (the service, policy, tokens, the demo data, the audit chain); each
+ * reads configuration through `config/` like the service does. The client commands of a running
+ * server are in client/; registry.ts lists them all.
+ */
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../config/index.ts';
@@ -7,14 +11,12 @@ import { formatProblem, loadPolicy, PolicyError } from '../policy/load.ts';
 import { verifyAudit } from '../audit/verify.ts';
 import { openStateStore } from '../state/open.ts';
 import { loadDemo } from '../warehouse/demo.ts';
+import { type CliCommand, err, out, UsageError } from './command.ts';
 import { serve } from './serve.ts';
 
-export type Command = (args: string[]) => Promise<number>;
+type Command = (args: string[]) => Promise<number>;
 
-const out = (s: string): void => void process.stdout.write(`${s}\n`);
-const err = (s: string): void => void process.stderr.write(`${s}\n`);
-
-export const commands: Record<string, Command> = {
+const commands: Record<string, Command> = {
   serve: async () => serve(),
 
   'policy check': async (args) => {
@@ -41,7 +43,7 @@ export const commands: Record<string, Command> = {
     const config = loadConfig();
     const subject = args[0];
     if (subject === undefined) throw new Error('name a principal: dpq token <principal>');
-    if (config.jwtSecret === undefined) throw new Error('DPQ_JWT_SECRET is not set');
+    if (config.jwtSecret === undefined) throw new Error('DPQ_JWT_SECRET is not set (for the running embedded demo: npx dpq demo token <principal>)');
     const { policy } = loadPolicy(config.policyDir, config.env);
     if (!Object.hasOwn(policy.principals, subject)) throw new Error(`unknown principal "${subject}"`);
     out(await mintToken(new TextEncoder().encode(config.jwtSecret), subject));
@@ -72,6 +74,7 @@ export const commands: Record<string, Command> = {
 };
 
 commands['audit verify'] = async (args) => {
+  if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
   const config = loadConfig();
   const [checkpoint] = args;
   const m = checkpoint === undefined ? null : /^(\d+):([0-9a-f]{64})$/.exec(checkpoint);
@@ -85,3 +88,26 @@ commands['audit verify'] = async (args) => {
     await store.close();
   }
 };
+
+/** A local command from the table above with its help text. */
+function local(name: string, summary: string, usage: string, maxArgs: number): CliCommand {
+  const run = commands[name]!;
+  return {
+    name,
+    summary,
+    usage,
+    async run(args) {
+      if (args.length > maxArgs) throw new UsageError(`unexpected argument "${args[maxArgs]}"`);
+      return run(args);
+    },
+  };
+}
+
+export const LOCAL_COMMANDS: readonly CliCommand[] = [
+  local('serve', 'start the HTTP service (same as npm start)', '\n\nConfiguration comes from the environment (see README: PORT, HOST, DATABASE_URL, DPQ_JWT_SECRET, …).', 0),
+  local('policy check', 'validate a policy folder', '[dir]\n\nValidates dir (default: DPQ_POLICY_DIR or ./policies); prints each problem with its file and path.', 1),
+  local('token', 'mint a bearer JWT for a principal (needs DPQ_JWT_SECRET)', '<principal>\n\nFor the embedded demo without DPQ_JWT_SECRET use npx dpq demo token <principal>.', 1),
+  local('apikey', 'print a new API key and the apiKeySha256 line for the policy', '[principal]', 1),
+  local('demo load', '(re)load the demo clinic dataset into DATABASE_URL', '', 0),
+  local('audit verify', "verify the audit log's hash chain", '[<seq>:<sha256>]\n\nAgainst a checkpoint from the service log, if given. With the embedded store stop the server first, or use GET /v1/audit/verify.', 1),
+];
