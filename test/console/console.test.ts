@@ -154,7 +154,8 @@ describe('web console in headless Chromium (pg)', function () {
 
   it('analyst: the top-up lets the refused query run; a raw query shows masked columns marked', async () => {
     await signInAs('alice');
-    await page.locator('#budget', { hasText: 'spent of 1.1' }).waitFor();
+    // The proposed top-up pays for ten more queries like the refused one (ε 0.5): ε 5.
+    await page.locator('#budget', { hasText: 'spent of 5.6' }).waitFor();
     await page.getByLabel('SQL', { exact: true }).fill('SELECT sex, COUNT(*) AS n FROM patients GROUP BY sex');
     await page.getByRole('button', { name: 'Run query' }).click();
     await page.locator('#answer-table').waitFor();
@@ -192,11 +193,13 @@ describe('web console in headless Chromium (pg)', function () {
     await page.getByRole('link', { name: 'Auditor' }).click();
     await page.locator('#audit-table').waitFor();
     await page.locator('#spent-chart figure.chart canvas').first().waitFor();
-    await page.getByLabel('Actor').selectOption('bob');
+    await page.getByLabel('Actor').fill('bob');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('#audit-log[data-query*="actor=bob"]').waitFor();
     const actors = await page.locator('#audit-table tbody tr td:nth-child(3)').allInnerTexts();
     expect(actors.length).to.be.greaterThan(0);
     expect(new Set(actors)).to.deep.equal(new Set(['bob']));
-    await page.getByLabel('Actor').selectOption('');
+    await page.getByLabel('Actor').fill('');
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await page.locator('#verify-result', { hasText: 'Chain intact' }).waitFor();
     await shot('auditor');
