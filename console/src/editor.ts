@@ -35,7 +35,8 @@ export function sqlEditor(options: { id: string; labelledBy: string; describedBy
       extensions: [
         history(),
         closeBrackets(),
-        autocompletion({ activateOnTyping: true }),
+        // No interaction delay: a key right after the list opens acts on it, however fast it comes.
+        autocompletion({ activateOnTyping: true, interactionDelay: 0 }),
         syntaxHighlighting(defaultHighlightStyle),
         language.of(lang({})),
         placeholder('SELECT region, COUNT(*) FROM visits GROUP BY region'),

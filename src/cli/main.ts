@@ -8,7 +8,7 @@
  * on stderr) or failure, 2 a usage error or an unknown command (with the usage).
  */
 import { VERSION } from '../version.ts';
-import { ApiAnswerError } from './client/http.ts';
+import { ApiError } from './client/http.ts';
 import { type CliCommand, UsageError } from './command.ts';
 import { CLIENT_COMMANDS, COMMANDS } from './registry.ts';
 
@@ -74,7 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`dpq ${command.name}: ${err.message}\n${commandUsage(command)}`);
       return 2;
     }
-    if (err instanceof ApiAnswerError) {
+    if (err instanceof ApiError) {
       process.stderr.write(`dpq ${command.name}: ${err.code}: ${err.message}\n${hintOf(err)}`);
       return 1;
     }
@@ -84,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** What an error answer's details add: the SQL hint, the budget figures, how to ask for more. */
-function hintOf(err: ApiAnswerError): string {
+function hintOf(err: ApiError): string {
   const d = err.details;
   const lines: string[] = [];
   if (typeof d.hint === 'string') lines.push(`hint: ${d.hint}`);

@@ -4,13 +4,12 @@
  * with a pii column); approvers approve both; the analyst runs a raw query and sees masked columns;
  * an auditor verifies the chain. Screenshots of every page go to test/artifacts/console/.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, type Browser, browserRequired, findChromium, launchChromium } from '../support/browser.ts';
-import { policyDir } from '../support/policy.ts';
-import { startService, type TestService } from '../support/service.ts';
+import { ARTIFACTS } from '../support/browser.ts';
+import { type ConsoleRig, startConsoleRig } from '../support/console.ts';
+import type { TestService } from '../support/service.ts';
 
 interface Req {
   id: string;
@@ -20,35 +19,16 @@ interface Req {
 
 describe('web console in headless Chromium (pg)', function () {
   this.timeout(120_000);
+  let rig: ConsoleRig | undefined;
   let svc: TestService | undefined;
-  let browser: Browser | undefined;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   before(async function () {
-    const chromium = findChromium();
-    if (chromium === undefined) {
-      if (browserRequired()) throw new Error('Chromium is missing (/usr/bin/chromium): apt-get install chromium');
-      console.warn('    (skipped: no /usr/bin/chromium on this machine; CI installs it)');
-      this.skip();
-    }
-    // A budget of ε 0.6: one query at 0.5 fits, the second is refused.
-    const dir = policyDir({ 'clinic.yaml': (t) => t.replace('analyst: { epsilon: 10, delta: 1.0e-6 }', 'analyst: { epsilon: 0.6, delta: 1.0e-6 }') });
-    svc = await startService('pg', { env: { DPQ_POLICY_DIR: dir } });
-    browser = await launchChromium(chromium!);
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      // 4xx answers are expected (refusals); a CSP violation or a script error is not.
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    rig = await startConsoleRig(this);
+    ({ svc, page, problems } = rig);
   });
-  after(async () => {
-    await browser?.close();
-    await svc?.stop();
-  });
+  after(async () => rig?.close());
 
   const shot = (name: string): Promise<Buffer> => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { timeRange } from '../../console/src/time-range.ts';
-import { ARTIFACTS, type Browser, browserRequired, findChromium, launchChromium } from '../support/browser.ts';
-import { policyDir } from '../support/policy.ts';
-import { startService, type TestService } from '../support/service.ts';
+import { ARTIFACTS } from '../support/browser.ts';
+import { type ConsoleRig, startConsoleRig } from '../support/console.ts';
+import type { TestService } from '../support/service.ts';
 
 describe('the console time axis', () => {
   it('puts one release mid-axis with an hour each side, and pads a span by 5%', () => {
@@ -22,32 +22,16 @@ describe('the console time axis', () => {
 
 describe('console usability in headless Chromium (pg)', function () {
   this.timeout(120_000);
+  let rig: ConsoleRig | undefined;
   let svc: TestService | undefined;
-  let browser: Browser | undefined;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   before(async function () {
-    const chromium = findChromium();
-    if (chromium === undefined) {
-      if (browserRequired()) throw new Error('Chromium is missing (/usr/bin/chromium): apt-get install chromium');
-      console.warn('    (skipped: no /usr/bin/chromium on this machine; CI installs it)');
-      this.skip();
-    }
-    const dir = policyDir({ 'clinic.yaml': (t) => t.replace('analyst: { epsilon: 10, delta: 1.0e-6 }', 'analyst: { epsilon: 0.6, delta: 1.0e-6 }') });
-    svc = await startService('pg', { env: { DPQ_POLICY_DIR: dir } });
-    browser = await launchChromium(chromium!);
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
+    rig = await startConsoleRig(this);
+    ({ svc, page, problems } = rig);
   });
-  after(async () => {
-    await browser?.close();
-    await svc?.stop();
-  });
+  after(async () => rig?.close());
 
   async function signInWith(credential: string, who: string): Promise<void> {
     await page.goto(`${svc!.url}/`);
@@ -85,12 +69,12 @@ describe('console usability in headless Chromium (pg)', function () {
     await option.waitFor();
     await page.keyboard.press('Enter');
     await page.locator('.cm-content', { hasText: 'FROM visits' }).waitFor();
-    const colours = await page.evaluate(() => {
-      const spans = [...document.querySelectorAll('#sql .cm-line span')] as HTMLElement[];
+    const colours = await page.evaluate<{ keyword: string | null; text: string }>(`(() => {
+      const spans = [...document.querySelectorAll('#sql .cm-line span')];
       const keyword = spans.find((s) => s.textContent === 'SELECT');
-      const line = document.querySelector('#sql .cm-line') as HTMLElement;
+      const line = document.querySelector('#sql .cm-line');
       return { keyword: keyword === undefined ? null : getComputedStyle(keyword).color, text: getComputedStyle(line).color };
-    });
+    })()`);
     expect(colours.keyword).to.not.equal(null);
     expect(colours.keyword).to.not.equal(colours.text);
   });
@@ -102,11 +86,11 @@ describe('console usability in headless Chromium (pg)', function () {
     await page.locator('#answer-table').waitFor();
     await sqlBox().fill('SELECT sex, COUNT(*) AS n FROM patients GROUP BY sex');
     await page.locator('#estimate', { hasText: 'Would be refused' }).waitFor();
-    const before = Number(await page.locator('#estimate').getAttribute('data-done'));
+    const before = await page.locator('#estimate').getAttribute('data-done');
     await page.getByRole('button', { name: 'Run query' }).click();
     await page.locator('#query-error', { hasText: 'BUDGET_EXHAUSTED' }).waitFor();
     // The estimate run() schedules has come back, and the refusal is still there.
-    await page.waitForFunction((n) => Number(document.getElementById('estimate')?.dataset.done) > n, before);
+    await page.locator(`#estimate[data-done]:not([data-done="${before}"])`).waitFor();
     expect(await page.locator('#query-error').innerText()).to.contain('BUDGET_EXHAUSTED');
     await sqlBox().press('End');
     await sqlBox().pressSequentially(' ');

@@ -1,7 +1,7 @@
 /** `dpq demo token <principal>`: a token of the running embedded demo (its secret is random per start). */
 import { loadClientConfig } from '../../config/client.ts';
 import { type CliCommand, out, parse } from '../command.ts';
-import { ApiAnswerError } from './http.ts';
+import { ApiError } from './http.ts';
 
 export const demoTokenCommand: CliCommand = {
   name: 'demo token',
@@ -19,15 +19,15 @@ configured secret use npx dpq token <principal>. Use it as: export DPQ_TOKEN=$(n
     try {
       res = await fetch(`${url}/demo/tokens`, { headers: { accept: 'application/json' } });
     } catch {
-      throw new ApiAnswerError(0, 'UNAVAILABLE', `no dpq server answers at ${url} (start the demo with npm start, or set DPQ_URL)`, {});
+      throw new ApiError(0, 'UNAVAILABLE', `no dpq server answers at ${url} (start the demo with npm start, or set DPQ_URL)`, {});
     }
     if (res.status === 404) {
-      throw new ApiAnswerError(404, 'NOT_FOUND', `${url} is not the embedded demo with per-start tokens (DATABASE_URL or DPQ_JWT_SECRET is set); mint one with npx dpq token ${name}`, {});
+      throw new ApiError(404, 'NOT_FOUND', `${url} is not the embedded demo with per-start tokens (DATABASE_URL or DPQ_JWT_SECRET is set); mint one with npx dpq token ${name}`, {});
     }
     const body = (await res.json()) as { principals?: { name: string; token: string }[] };
     const found = body.principals?.find((p) => p.name === name);
     if (found === undefined) {
-      throw new ApiAnswerError(404, 'NOT_FOUND', `the demo has no principal "${name}" with a token (it has ${(body.principals ?? []).map((p) => p.name).join(', ')})`, {});
+      throw new ApiError(404, 'NOT_FOUND', `the demo has no principal "${name}" with a token (it has ${(body.principals ?? []).map((p) => p.name).join(', ')})`, {});
     }
     out(found.token);
     return 0;
