@@ -39,7 +39,7 @@ function figure(label: string): HTMLElement {
  * Error bars as a draw hook: a white halo under a dark whisker with caps, so the interval reads
  * on the bar's fill and on the background alike. `xs()` gives the x values of the points.
  */
-function whiskers(xs: () => readonly number[], lo: readonly (number | null)[], hi: readonly (number | null)[], colour = '#111'): (u: uPlot) => void {
+function whiskers(xs: () => readonly number[], lo: readonly (number | null)[], hi: readonly (number | null)[], colour = '#111', dodge = 0): (u: uPlot) => void {
   return (u) => {
     const ctx = u.ctx;
     const cap = 7 * devicePixelRatio;
@@ -50,7 +50,7 @@ function whiskers(xs: () => readonly number[], lo: readonly (number | null)[], h
         const a = lo[i];
         const b = hi[i];
         if (a === null || a === undefined || b === null || b === undefined) return;
-        const px = u.valToPos(x, 'x', true);
+        const px = u.valToPos(x, 'x', true) + dodge * devicePixelRatio;
         const y0 = u.valToPos(a, 'y', true);
         const y1 = u.valToPos(b, 'y', true);
         ctx.beginPath();
@@ -138,7 +138,8 @@ export function bandChart(host: HTMLElement, title: string, times: readonly numb
       { label: `${s.label} lower`, stroke: `${colour}55`, width: 1, points: { show: false } },
     );
     bands.push({ series: [base + 1, base + 2], fill: `${colour}22` });
-    hooks.push(whiskers(() => seconds, s.lo, s.hi, colour));
+    // Side by side, so that groups released at the same time do not hide each other's whiskers.
+    hooks.push(whiskers(() => seconds, s.lo, s.hi, colour, (i - (series.length - 1) / 2) * 9));
   });
   host.append(
     h('ul', { class: 'legend', 'aria-hidden': 'true' }, series.map((s, i) => {
@@ -178,5 +179,6 @@ export function stepChart(host: HTMLElement, title: string, times: readonly numb
     ...series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length]!, width: 2, paths: uPlot.paths.stepped!({ align: 1 }) })),
   ];
   const range = timeRange(data[0]!);
-  return sized(fig, (width) => new uPlot({ title, width, height: 260, series: opts, scales: { x: { time: true, range: () => range } }, axes: [{}, { size: 60 }] }, data as uPlot.AlignedData, fig));
+  // No uPlot legend (it reads "--" without a cursor): the table below gives the numbers.
+  return sized(fig, (width) => new uPlot({ title, width, height: 260, series: opts, legend: { show: false }, scales: { x: { time: true, range: () => range } }, axes: [{}, { size: 60 }] }, data as uPlot.AlignedData, fig));
 }
