@@ -201,6 +201,9 @@ export const auditVerify = z.union([
   z.strictObject({ ok: z.literal(false), firstBadSeq: z.number().int(), reason: z.string() }),
 ]);
 
+/** What a route may send for a schema's type: the same shape with readonly arrays and fields. */
+export type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends readonly [infer A, infer B] ? readonly [DeepReadonly<A>, DeepReadonly<B>] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
 export type ErrorResponse = z.infer<typeof errorResponse>;
 export type BudgetStatus = z.infer<typeof budgetStatus>;
 export type Accuracy = z.infer<typeof accuracy>;

@@ -5,6 +5,7 @@
  * entry, not listed again. The SQL is the caller's own text; auditors see the redacted text.
  */
 import type { StateQuery } from '../state/store.ts';
+import type { HistoryEntry } from '../http/schemas.ts';
 import type { StoredRelease } from './execute.ts';
 
 export interface HistoryInput {
@@ -41,21 +42,10 @@ interface Row {
   body?: string;
 }
 
-export interface HistoryEntry {
-  readonly id: string;
-  readonly at: string;
-  readonly dataset: string;
-  readonly sql: string;
-  readonly privacy: { readonly epsilon: number; readonly delta: number; readonly mechanism: string; readonly partitionSelection: string; readonly cached: boolean };
-  readonly cached: boolean;
-  readonly rowCount: number;
-  readonly replays: number;
-}
-
-export interface HistoryDetail extends HistoryEntry {
-  readonly columns: StoredRelease['columns'];
-  readonly rows: StoredRelease['rows'];
-  readonly accuracy: StoredRelease['accuracy'];
+/** A stored release's mechanism, as the response schema types it. */
+function mechanismOf(m: string): HistoryEntry['privacy']['mechanism'] {
+  if (m === 'laplace' || m === 'gaussian') return m;
+  throw new Error(`unexpected mechanism in a stored release: ${m}`);
 }
 
 const COLUMNS = 'seq, id, at, dataset, sql, sql_redacted, cached, epsilon, delta, row_count, replays, body';
@@ -67,7 +57,7 @@ function entryOf(r: Row, redacted: boolean): { entry: HistoryEntry; release: Sto
     at: new Date(r.at).toISOString(),
     dataset: r.dataset,
     sql: redacted ? r.sql_redacted : r.sql,
-    privacy: { epsilon: Number(r.epsilon), delta: Number(r.delta), mechanism: release.privacy.mechanism, partitionSelection: release.privacy.partitionSelection, cached: r.cached },
+    privacy: { epsilon: Number(r.epsilon), delta: Number(r.delta), mechanism: mechanismOf(release.privacy.mechanism), partitionSelection: release.privacy.partitionSelection, cached: r.cached },
     cached: r.cached,
     rowCount: Number(r.row_count),
     replays: Number(r.replays),
@@ -89,7 +79,7 @@ export async function listHistory(db: StateQuery, principal: string, options: { 
 }
 
 /** One entry with its release, or undefined when this principal has no such query. */
-export async function readHistory(db: StateQuery, principal: string, id: string, redacted: boolean): Promise<HistoryDetail | undefined> {
+export async function readHistory(db: StateQuery, principal: string, id: string, redacted: boolean): Promise<(HistoryEntry & Pick<StoredRelease, 'columns' | 'rows' | 'accuracy'>) | undefined> {
   const r = await db.query<Row>(`SELECT ${COLUMNS} FROM dpq.query_history WHERE principal = $1 AND id = $2`, [principal, id]);
   const row = r.rows[0];
   if (row === undefined) return undefined;

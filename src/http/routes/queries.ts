@@ -9,6 +9,7 @@ import { runQuery } from '../../queries/run.ts';
 import type { Services } from '../../services.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
+import type { DeepReadonly, HistoryDetail, HistoryList } from '../schemas.ts';
 import { parseInput } from '../validate.ts';
 
 const queryId = z.string().regex(/^q_[A-Za-z0-9_-]{1,64}$/, 'not a query id');
@@ -44,7 +45,8 @@ export const queryRoutes: RouteModule = (router, services) => {
   router.get('/queries', async (req, res) => {
     const q = parseInput(historyListQuery, req.query, 'query');
     const who = whose(services, res, q.actor);
-    res.json(await listHistory(services.state, who.principal, { limit: q.limit, redacted: who.redacted, ...(q.before === undefined ? {} : { before: q.before }) }));
+    const body: HistoryList = await listHistory(services.state, who.principal, { limit: q.limit, redacted: who.redacted, ...(q.before === undefined ? {} : { before: q.before }) });
+    res.json(body);
   });
 
   router.get('/queries/:id', async (req, res) => {
@@ -53,6 +55,7 @@ export const queryRoutes: RouteModule = (router, services) => {
     const who = whose(services, res, q.actor);
     const found = await readHistory(services.state, who.principal, id, who.redacted);
     if (found === undefined) throw notFound(`no answered query ${id} of ${who.principal}`);
-    res.json(found);
+    const body: DeepReadonly<HistoryDetail> = found;
+    res.json(body);
   });
 };
