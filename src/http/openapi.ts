@@ -57,7 +57,8 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'get', path: '/v1/audit/verify', summary: "Verify the audit log's hash chain", query: verifyQuery, response: r.auditVerify, errors: ['INVALID_REQUEST', 'FORBIDDEN'] },
 ];
 
-const ALWAYS: readonly (keyof typeof ERROR_STATUS)[] = ['RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL'];
+/** Every authenticated route can answer these: the body parser and the rate limit run before any of them. */
+const ALWAYS: readonly (keyof typeof ERROR_STATUS)[] = ['INVALID_REQUEST', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL'];
 
 const jsonSchema = (s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
