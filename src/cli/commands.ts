@@ -4,23 +4,20 @@
  * server are in client/; registry.ts lists them all.
  */
 import crypto from 'node:crypto';
-import pg from 'pg';
-import { loadConfig } from '../config/index.ts';
-import { mintToken, sha256Hex } from '../http/auth.ts';
-import { formatProblem, loadPolicy, PolicyError } from '../policy/load.ts';
-import { verifyAudit } from '../audit/verify.ts';
-import { openStateStore } from '../state/open.ts';
-import { loadDemo } from '../warehouse/demo.ts';
 import { type CliCommand, err, out, UsageError } from './command.ts';
-import { serve } from './serve.ts';
+
+// The service's modules load only for the command that needs them, so that `--help` and the
+// client commands start quickly.
+const loadConfig = async (): Promise<import('../config/index.ts').Config> => (await import('../config/index.ts')).loadConfig();
 
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
-  serve: async () => serve(),
+  serve: async () => (await import('./serve.ts')).serve(),
 
   'policy check': async (args) => {
-    const config = loadConfig();
+    const { formatProblem, loadPolicy, PolicyError } = await import('../policy/load.ts');
+    const config = await loadConfig();
     const dir = args[0] ?? config.policyDir;
     try {
       const loaded = loadPolicy(dir, config.env);
@@ -40,7 +37,9 @@ const commands: Record<string, Command> = {
   },
 
   token: async (args) => {
-    const config = loadConfig();
+    const { mintToken } = await import('../http/auth.ts');
+    const { loadPolicy } = await import('../policy/load.ts');
+    const config = await loadConfig();
     const subject = args[0];
     if (subject === undefined) throw new Error('name a principal: dpq token <principal>');
     if (config.jwtSecret === undefined) throw new Error('DPQ_JWT_SECRET is not set (for the running embedded demo: npx dpq demo token <principal>)');
@@ -51,6 +50,7 @@ const commands: Record<string, Command> = {
   },
 
   apikey: async (args) => {
+    const { sha256Hex } = await import('../http/auth.ts');
     const subject = args[0] ?? 'dashboard';
     const key = `dpq_${crypto.randomBytes(24).toString('base64url')}`;
     out(`API key (give it to the service account; it is not stored anywhere): ${key}`);
@@ -59,7 +59,9 @@ const commands: Record<string, Command> = {
   },
 
   'demo load': async () => {
-    const config = loadConfig();
+    const { default: pg } = await import('pg');
+    const { loadDemo } = await import('../warehouse/demo.ts');
+    const config = await loadConfig();
     if (config.databaseUrl === undefined) throw new Error('DATABASE_URL is not set (the embedded warehouse loads the demo itself)');
     const client = new pg.Client({ connectionString: config.databaseUrl });
     await client.connect();
@@ -75,7 +77,9 @@ const commands: Record<string, Command> = {
 
 commands['audit verify'] = async (args) => {
   if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
-  const config = loadConfig();
+  const { verifyAudit } = await import('../audit/verify.ts');
+  const { openStateStore } = await import('../state/open.ts');
+  const config = await loadConfig();
   const [checkpoint] = args;
   const m = checkpoint === undefined ? null : /^(\d+):([0-9a-f]{64})$/.exec(checkpoint);
   if (checkpoint !== undefined && m === null) throw new Error('a checkpoint is written <seq>:<sha256 hex>');

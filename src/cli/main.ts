@@ -41,6 +41,10 @@ function find(argv: readonly string[]): { command: CliCommand; args: string[] } 
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `dpq requests | head`: a reader that stops early ends the output, not in a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   const [first] = argv;
   if (first === '--version' || first === '-v') {
     process.stdout.write(`dpq ${VERSION}\n`);
