@@ -39,7 +39,7 @@ function figure(label: string): HTMLElement {
  * Error bars as a draw hook: a white halo under a dark whisker with caps, so the interval reads
  * on the bar's fill and on the background alike. `xs()` gives the x values of the points.
  */
-function whiskers(xs: () => readonly number[], lo: readonly (number | null)[], hi: readonly (number | null)[], colour = '#111', dodge = 0): (u: uPlot) => void {
+function whiskers(xs: () => readonly number[], lo: readonly (number | null)[], hi: readonly (number | null)[], colour = '#111', dodge = 0, dots?: readonly (number | null)[]): (u: uPlot) => void {
   return (u) => {
     const ctx = u.ctx;
     const cap = 7 * devicePixelRatio;
@@ -66,6 +66,15 @@ function whiskers(xs: () => readonly number[], lo: readonly (number | null)[], h
     ctx.save();
     stroke(4 * devicePixelRatio, 'rgba(255,255,255,0.9)');
     stroke(2 * devicePixelRatio, colour);
+    // The released value on its whisker (at the same dodged x).
+    ctx.fillStyle = colour;
+    xs().forEach((x, i) => {
+      const v = dots?.[i];
+      if (v === null || v === undefined) return;
+      ctx.beginPath();
+      ctx.arc(u.valToPos(x, 'x', true) + dodge * devicePixelRatio, u.valToPos(v, 'y', true), 4 * devicePixelRatio, 0, 2 * Math.PI);
+      ctx.fill();
+    });
     ctx.restore();
   };
 }
@@ -133,13 +142,14 @@ export function bandChart(host: HTMLElement, title: string, times: readonly numb
     const base = data.length;
     data.push([...s.values], [...s.hi], [...s.lo]);
     opts.push(
-      { label: s.label, stroke: colour, width: 2, points: { show: true, size: 7, fill: colour } },
+      { label: s.label, stroke: colour, width: 2, points: { show: false } },
       { label: `${s.label} upper`, stroke: `${colour}55`, width: 1, points: { show: false } },
       { label: `${s.label} lower`, stroke: `${colour}55`, width: 1, points: { show: false } },
     );
     bands.push({ series: [base + 1, base + 2], fill: `${colour}22` });
-    // Side by side, so that groups released at the same time do not hide each other's whiskers.
-    hooks.push(whiskers(() => seconds, s.lo, s.hi, colour, (i - (series.length - 1) / 2) * 9));
+    // Side by side when there are few releases, so that groups released together do not hide each other.
+    const dodge = times.length <= 3 ? (i - (series.length - 1) / 2) * 9 : 0; // with many releases the lines carry the groups
+    hooks.push(whiskers(() => seconds, s.lo, s.hi, colour, dodge, s.values));
   });
   host.append(
     h('ul', { class: 'legend', 'aria-hidden': 'true' }, series.map((s, i) => {
