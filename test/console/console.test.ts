@@ -32,13 +32,7 @@ describe('web console in headless Chromium (pg)', function () {
 
   const shot = (name: string): Promise<Buffer> => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-  async function signInAs(principal: string): Promise<void> {
-    await page.goto(`${svc!.url}/`);
-    if (await page.locator('#signout').isVisible()) await page.click('#signout');
-    await page.getByLabel('Bearer token or API key').fill(await svc!.token(principal));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#who', { hasText: `Signed in as ${principal}` }).waitFor();
-  }
+  const signInAs = async (principal: string): Promise<void> => rig!.signIn(await svc!.token(principal), principal);
 
   const requestsOf = async (principal: string): Promise<Req[]> =>
     ((await (await svc!.request('GET', '/v1/access-requests?mine=true', { principal })).json()) as { requests: Req[] }).requests;

@@ -33,13 +33,7 @@ describe('console usability in headless Chromium (pg)', function () {
   });
   after(async () => rig?.close());
 
-  async function signInWith(credential: string, who: string): Promise<void> {
-    await page.goto(`${svc!.url}/`);
-    if (await page.locator('#signout').isVisible()) await page.click('#signout');
-    await page.getByLabel('Bearer token or API key').fill(credential);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#who', { hasText: `Signed in as ${who} (` }).waitFor();
-  }
+  const signInWith = (credential: string, who: string): Promise<void> => rig!.signIn(credential, who);
   const signInAs = async (p: string): Promise<void> => signInWith(await svc!.token(p), p);
   const tabs = async (): Promise<string[]> => page.locator('#nav a').allInnerTexts();
   const sqlBox = () => page.getByLabel('SQL', { exact: true });

@@ -14,6 +14,8 @@ export interface ConsoleRig {
   readonly browser: Browser;
   readonly page: Page;
   readonly problems: string[];
+  /** Sign in by pasting `credential`; resolves once the header names `who` with its roles (from GET /v1/me). */
+  signIn(credential: string, who: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,13 @@ export async function startConsoleRig(ctx: Mocha.Context): Promise<ConsoleRig> {
     browser,
     page,
     problems,
+    async signIn(credential, who) {
+      await page.goto(`${svc.url}/`);
+      if (await page.locator('#signout').isVisible()) await page.click('#signout');
+      await page.getByLabel('Bearer token or API key').fill(credential);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('#who', { hasText: `Signed in as ${who} (` }).waitFor();
+    },
     async close() {
       await browser.close();
       await svc.stop();
