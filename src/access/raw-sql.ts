@@ -94,7 +94,7 @@ export function validateRaw(parsed: ParsedSql, dataset: Dataset, options: RawOpt
   if (!('SelectStmt' in stmt)) {
     const kind = kindOf(stmt);
     const name = STATEMENT_NAMES[kind] ?? kind.replace(/Stmt$/, '');
-    throw notAllowed(name, source.fromByte(first!.stmt_location, 0), `${name} statements are not allowed: raw access is read-only, one SELECT.`, 'Send one SELECT listing columns, e.g. SELECT patient_id, zip FROM patients WHERE zip LIKE \'941%\'.');
+    throw notAllowed(name, source.fromByte(first!.stmt_location, 0), `${name} statements are not allowed: raw access is read-only, one SELECT.`, `Send one SELECT listing columns, e.g. ${exampleRawQuery(dataset, options.granted)}`);
   }
   for (const t of parsed.tokens) {
     if (/^u&["']/i.test(t.text)) {
@@ -323,6 +323,23 @@ function refusal(node: Node, where: string, source: SourceText): Error {
   }
   const d = describe(node, where);
   return notAllowed(d.construct, position, d.message, kindOf(node) === 'ColumnRef' || kindOf(node) === 'A_Const' ? 'Select plain columns; compare columns with literals in WHERE.' : d.hint);
+}
+
+/**
+ * A raw query that this grant accepts as it is: columns of the first table, filtered on one it
+ * shows in clear (a hint must not suggest a query that is then refused).
+ */
+export function exampleRawQuery(dataset: Dataset, granted: ReadonlySet<string>): string {
+  const tables = Object.entries(dataset.tables);
+  for (const [t, table] of tables) {
+    const columns = Object.entries(table.columns);
+    const clear = columns.find(([c, col]) => isClear(`${t}.${c}`, col, granted));
+    if (clear === undefined) continue;
+    const others = columns.filter(([c]) => c !== clear[0]).slice(0, 2).map(([c]) => c);
+    return `SELECT ${[clear[0], ...others].join(', ')} FROM ${t} WHERE ${clear[0]} IS NOT NULL LIMIT 10`;
+  }
+  const [t, table] = tables[0] ?? ['t', { columns: {} }];
+  return `SELECT ${Object.keys(table.columns).slice(0, 3).join(', ')} FROM ${t} LIMIT 10`;
 }
 
 function firstColumns(scope: Scope): string {

@@ -19,9 +19,11 @@ import { type Limit, readStatus, refund, reserve, type BudgetStatus } from '../b
 import { periodOf } from '../budget/period.ts';
 import { DpqError, FIXED_MESSAGES } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
-import type { Dataset } from '../policy/schema.ts';
+import type { Dataset, Policy } from '../policy/schema.ts';
+import { routeRequest } from '../access/routing.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
+import { recordHistory } from './history.ts';
 import { cacheKey, lookupRelease, policyFingerprint, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
@@ -42,17 +44,36 @@ export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | u
   return { limit: dataset.budget.analyst, total: dataset.budget.total };
 }
 
+/** How many more queries like the refused one a proposed top-up pays for (less where a rule caps it). */
+export const TOPUP_QUERIES = 10;
+
+/**
+ * The top-up a budget refusal proposes: enough for TOPUP_QUERIES more queries like the refused
+ * one — not just that one — within the access rule's `maxEpsilon`/`maxDelta`, so the body is
+ * accepted as it is.
+ */
+export function topupSize(policy: Policy, dataset: string, required: { epsilon: number; delta: number }): { epsilon: number; delta: number; queries: number } {
+  const rule = routeRequest(policy, 'budget', dataset, 'none')?.rule;
+  const perQuery = Math.max(required.epsilon, 0.01);
+  const epsilon = Math.min(perQuery * TOPUP_QUERIES, rule?.maxEpsilon ?? Infinity);
+  const delta = Math.min(required.delta * TOPUP_QUERIES, rule?.maxDelta ?? Infinity);
+  const round = (x: number): number => Number(x.toPrecision(6));
+  return { epsilon: round(Math.max(epsilon, perQuery)), delta: round(Math.max(delta, Math.min(required.delta, rule?.maxDelta ?? Infinity))), queries: Math.max(1, Math.floor(epsilon / perQuery + 1e-9)) };
+}
+
 /** The pointer a budget refusal carries: bodies for POST /v1/access-requests that work as they are. */
-export function requestAccessPointer(dataset: string, required: { epsilon: number; delta: number }, columns: readonly string[]): Record<string, unknown> {
+export function requestAccessPointer(policy: Policy, dataset: string, required: { epsilon: number; delta: number }, columns: readonly string[]): Record<string, unknown> {
+  const size = topupSize(policy, dataset, required);
   return {
     endpoint: 'POST /v1/access-requests',
     budget: {
       kind: 'budget',
       dataset,
-      epsilon: Math.max(required.epsilon, 0.01),
-      delta: required.delta,
-      justification: `Privacy budget for dataset ${dataset} is spent; more is needed to continue this analysis`,
+      epsilon: size.epsilon,
+      delta: size.delta,
+      justification: `Privacy budget for dataset ${dataset} is spent; ε ${size.epsilon} pays for about ${size.queries} more queries like the refused one (ε ${required.epsilon} each) to continue this analysis`,
     },
+    budgetQueries: size.queries,
     raw: {
       kind: 'raw',
       dataset,
@@ -145,6 +166,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         details: { releaseId: stored.id, ...noiseMark(services) },
       }),
       readStatus(services.state, key, limit),
+      recordHistory(services.state, { principal: ctx.principal.name, at: now, sql: body.sql, redacted: hit.redacted, cached: true, charged: { epsilon: 0, delta: 0 }, release: stored }),
     ]);
     observe('cached', dataset);
     return {
@@ -191,7 +213,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         required: refusal.required,
         remaining: refusal.remaining,
         scope: refusal.scope,
-        requestAccess: requestAccessPointer(dataset, refusal.required, columnsRead(plan)),
+        requestAccess: requestAccessPointer(services.policy, dataset, refusal.required, columnsRead(plan)),
       },
     );
   }
@@ -231,6 +253,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
+    await recordHistory(tx, { principal: ctx.principal.name, at: after, sql: body.sql, redacted: prepared.redacted, cached: false, charged: charge, release: stored });
     await record([{ ...base, outcome: 'answered', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { releaseId: id, chargedBy, ...noiseMark(services) } }]);
   });
   observe('answered', dataset);

@@ -41,7 +41,7 @@ function present(name: string, r: MetricRelease, stale: boolean): Record<string,
   };
 }
 
-const historyQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
+export const historyQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
 const STALE_MAX_AGE_S = 300;
 
 export const metricRoutes: RouteModule = (router, services) => {
