@@ -94,6 +94,7 @@ export {
   privacyEvent,
   privacyEventFromUnits,
   compose,
+  pureToZcdpPico,
 } from './accountant.ts';
 export {
   MICRO,

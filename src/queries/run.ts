@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import { auditBatcher } from '../audit/batch.ts';
 import { auditedTransaction } from '../audit/record.ts';
+import type { Accounting } from '../budget/filter.ts';
 import { type Limit, readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { DpqError, FIXED_MESSAGES } from '../errors.ts';
@@ -40,8 +41,8 @@ export interface RequestContext {
   readonly httpRequestId: string;
 }
 
-export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined } {
-  return { limit: dataset.budget.analyst, total: dataset.budget.total };
+export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined; accounting: Accounting } {
+  return { limit: dataset.budget.analyst, total: dataset.budget.total, accounting: dataset.budget.accounting };
 }
 
 /** How many more queries like the refused one a proposed top-up pays for (less where a rule caps it). */
@@ -124,7 +125,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const now = services.clock.now();
   const period = periodOf(params.dataset.budget.renew, now);
   const key = { principal: ctx.principal.name, dataset, period: period.key };
-  const { limit, total } = budgetLimits(params.dataset);
+  const { limit, total, accounting } = budgetLimits(params.dataset);
   const keyOf = (fingerprint: string): string =>
     cacheKey({
       dataset,
@@ -165,7 +166,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         rowCount: stored.rows.length,
         details: { releaseId: stored.id, ...noiseMark(services) },
       }),
-      readStatus(services.state, key, limit),
+      readStatus(services.state, key, limit, accounting),
       recordHistory(services.state, { principal: ctx.principal.name, at: now, sql: body.sql, redacted: hit.redacted, cached: true, charged: { epsilon: 0, delta: 0 }, release: stored }),
     ]);
     observe('cached', dataset);
@@ -192,7 +193,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   // The charge's entry carries its ε and δ; every later entry of this release carries 0 and names
   // it in `details.chargedBy`, so the log summed per principal and dataset equals the ledger.
   const reservation = await auditedTransaction(services, async (tx, record) => {
-    const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
+    const r = await reserve(tx, { key, events: split.events, limit, total, accounting, kind: 'query', reference: id, at: now });
     const [seq] = await record([
       r.ok
         ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id, ...noiseMark(services) } }

@@ -60,7 +60,7 @@ export const metricRoutes: RouteModule = (router, services) => {
             description: m.description ?? null,
             epsilon: m.epsilon,
             refresh: formatDuration(m.refresh),
-            budget: await readStatus(services.state, key, m.budget),
+            budget: await readStatus(services.state, key, m.budget, dataset.budget.accounting),
           };
         }),
     );
