@@ -10,7 +10,8 @@
  *
  * Why not the tighter zCDP composition of the Gaussian releases: converting their summed ρ at their
  * summed δ is not monotone (a new release's δ can lower the converted ε), and taking the smaller
- * of two adaptively computed bounds is not a known-valid filter. Σρ is kept for the record.
+ * of two adaptively computed bounds is not a known-valid filter. Σρ is kept for the record. The
+ * zcdp accounting (filter.ts) is a different filter: its conversion δ is fixed in advance.
  * Sums are exact, so a refund (the same event subtracted) restores the totals exactly.
  *
  * The totals also carry what the zcdp filter (filter.ts) checks: Σρ (a Laplace release counted as
