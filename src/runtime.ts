@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { type Config, ConfigError } from './config/index.ts';
 import { createRandomSource } from './dp/index.ts';
 import { createAuthenticator } from './http/auth.ts';
-import { createTelemetry } from './http/prometheus.ts';
+import { createTelemetry } from './telemetry.ts';
 import { createLogger, type Logger } from './log.ts';
 import { validateMetrics } from './metrics/validate.ts';
 import { loadPolicy } from './policy/load.ts';

@@ -9,6 +9,7 @@ import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jo
 import { DpqError } from '../errors.ts';
 import { type Principal, principalByName } from '../policy/authorize.ts';
 import type { Policy } from '../policy/schema.ts';
+import type { Authenticator } from '../services.ts';
 
 export interface AuthOptions {
   /** HS256 secret (at least 32 bytes). */
@@ -16,9 +17,6 @@ export interface AuthOptions {
   readonly jwks: { readonly url: string; readonly issuer: string; readonly audience: string } | undefined;
 }
 
-export interface Authenticator {
-  authenticate(header: string | undefined): Promise<Principal>;
-}
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const unauthenticated = (message: string): DpqError => new DpqError('UNAUTHENTICATED', message);
