@@ -17,7 +17,6 @@ export interface AuthOptions {
   readonly jwks: { readonly url: string; readonly issuer: string; readonly audience: string } | undefined;
 }
 
-
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const unauthenticated = (message: string): DpqError => new DpqError('UNAUTHENTICATED', message);
 
