@@ -24,7 +24,8 @@ import type { StateStore } from './state/store.ts';
 import { type Warehouse, WarehouseError } from './warehouse/adapter.ts';
 import { demoLoaded, loadDemo } from './warehouse/demo.ts';
 import { createPgWarehouse } from './warehouse/pg.ts';
-import { createPgliteWarehouse, openPglite } from './warehouse/pglite.ts';
+import { createPgliteWarehouse } from './warehouse/pglite.ts';
+import { openPglite } from './postgres/pglite.ts';
 import { ensureReaderRole, READER_ROLE } from './warehouse/reader-role.ts';
 
 /**

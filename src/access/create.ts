@@ -11,7 +11,7 @@ import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, type DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
 import { may } from '../policy/authorize.ts';
 import { formatDuration } from '../policy/duration.ts';
-import { sqlStateOf } from '../warehouse/errors.ts';
+import { sqlStateOf } from '../postgres/errors.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
 import { type AccessContext, type Actor, announce } from './context.ts';
 import { expireOne, settleExpired } from './expiry.ts';

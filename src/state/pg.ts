@@ -1,7 +1,7 @@
 /** The PostgreSQL state store: a Pool on DPQ_STATE_URL, shared by every replica. */
 import pg from 'pg';
-import { isUnreachable, sqlStateOf } from '../warehouse/errors.ts';
-import { exactTypes } from '../warehouse/pg.ts';
+import { isUnreachable, sqlStateOf } from '../postgres/errors.ts';
+import { exactTypes } from '../postgres/types.ts';
 import { type Rows, type StateQuery, type StateStore, StateUnavailableError } from './store.ts';
 
 const RETRYABLE = new Set(['40001', '40P01']);

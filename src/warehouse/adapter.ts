@@ -7,8 +7,10 @@
  * its decimal string, date/timestamp as their ISO text — never a lossy float or a local-time Date.
  */
 
+import type { Cell } from '../postgres/types.ts';
+
 /** A value as it comes back from the warehouse (arrays for int8[]/numeric[]/text[] results). */
-export type Cell = string | number | bigint | boolean | null | readonly Cell[];
+export type { Cell };
 
 export interface ResultSet {
   /** Output column names, in order (duplicates possible, hence rows are arrays). */

@@ -16,7 +16,8 @@ import type { ValidateOptions } from '../../src/sql/validate.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { loadDemo } from '../../src/warehouse/demo.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
-import { createPgliteWarehouse, openPglite } from '../../src/warehouse/pglite.ts';
+import { openPglite } from '../../src/postgres/pglite.ts';
+import { createPgliteWarehouse } from '../../src/warehouse/pglite.ts';
 import { postgresCluster } from '../support/cluster.ts';
 
 export const clinic: Dataset = loadPolicy('policies', {}).policy.datasets.clinic!;

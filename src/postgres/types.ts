@@ -1,9 +1,12 @@
 /**
- * Exact decoding of PostgreSQL text-format values, shared by both adapters: int8 → bigint,
- * numeric → its decimal string, date/time → their text, arrays of those → arrays. Nothing numeric
- * that could lose precision passes through a float.
+ * Exact decoding of PostgreSQL text-format values, shared by the warehouse and the state store:
+ * int8 → bigint, numeric → its decimal string, date/time → their text, arrays of those → arrays.
+ * Nothing numeric that could lose precision passes through a float.
  */
-import type { Cell } from './adapter.ts';
+import type pg from 'pg';
+
+/** A value as it comes back from PostgreSQL (arrays for int8[]/numeric[]/text[] results). */
+export type Cell = string | number | bigint | boolean | null | readonly Cell[];
 
 export const OID = {
   bool: 16,
@@ -79,3 +82,8 @@ export function parserFor(oid: number): (text: string) => Cell {
 
 /** Every OID with a non-text parser (PGlite takes them as an object). */
 export const PARSED_OIDS: readonly number[] = Object.keys(PARSERS).map(Number);
+
+/** node-postgres type parsing for exact values. */
+export const exactTypes = {
+  getTypeParser: (oid: number) => parserFor(oid),
+} as unknown as pg.CustomTypesConfig;
