@@ -11,11 +11,10 @@ import { invalidRequest } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import type { AggregateNode } from '../sql/plan.ts';
-import { budgetRequestFor, type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
+import { budgetLimits, budgetRequestFor, type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
 import { type ColumnAccuracy, gridOf, outputNames } from './release.ts';
 import { resolveParams } from './params.ts';
 import type { EstimateBody } from './request.ts';
-import { budgetLimits } from './run.ts';
 
 export interface EstimateResponse {
   readonly dataset: string;

@@ -4,7 +4,8 @@
  * when the warehouse fails; the caller decides what that costs.
  */
 import type { Services } from '../services.ts';
-import { compile, decodeResult } from '../sql/index.ts';
+import { compile } from '../sql/index.ts';
+import { decodeResult } from './decode-result.ts';
 import type { PreparedQuery } from './prepare.ts';
 import { type ColumnAccuracy, type JsonValue, releaseResult } from './release.ts';
 

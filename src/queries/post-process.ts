@@ -4,7 +4,9 @@
  * dropped), numbers numerically, dates and text as text, NULLs last ascending unless told.
  */
 import type { LiteralNode, OperandNode, OrderByNode, OutputRef, PostProcessNode, PredicateNode } from '../sql/plan.ts';
-import type { JsonValue } from './release.ts';
+
+/** A released value as it appears in a JSON row. */
+export type JsonValue = string | number | boolean | null;
 
 /** A released group before it becomes a JSON row: key values and every aggregate's value. */
 export interface ReleasedGroup {

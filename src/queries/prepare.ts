@@ -4,12 +4,14 @@
  * keyed tables (once per dataset per process), which touches no dataset row.
  */
 import { type AggregateKind, type BudgetRequest, type BudgetSplit, DpParameterError, splitBudget } from '../dp/index.ts';
+import type { Limit } from '../budget/ledger.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
-import { findKeyedTables, fingerprint, planQuery, redact, shapeFingerprint } from '../sql/index.ts';
+import { fingerprint, planQuery, redact, shapeFingerprint } from '../sql/index.ts';
 import type { AggregateFunction, QueryPlan } from '../sql/plan.ts';
 import { filterNodes } from '../sql/where.ts';
+import { findKeyedTables } from '../warehouse/keyed-tables.ts';
 import type { QueryParams } from './params.ts';
 
 export interface PreparedQuery {
@@ -103,4 +105,9 @@ export function columnsRead(plan: QueryPlan): string[] {
     add(plan.unit);
   }
   return [...names];
+}
+
+/** The two accounts a query charges: the analyst's own and the dataset's total (if any). */
+export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined } {
+  return { limit: dataset.budget.analyst, total: dataset.budget.total };
 }

@@ -29,12 +29,12 @@ import {
   selectPartition,
   varianceFromNoisy,
 } from '../dp/index.ts';
-import { type DecodedGroup, histogramCounts, type PendingHistogram } from '../sql/decode.ts';
+import { type DecodedGroup, histogramCounts, type PendingHistogram } from './decode-result.ts';
 import type { AggregateNode, QueryPlan } from '../sql/plan.ts';
 import type { Cell } from '../warehouse/adapter.ts';
-import { applyPostProcessing, type ReleasedGroup } from './post-process.ts';
+import { applyPostProcessing, type JsonValue, type ReleasedGroup } from './post-process.ts';
 
-export type JsonValue = string | number | boolean | null;
+export type { JsonValue };
 
 export type ColumnAccuracy =
   | { readonly stddev: number; readonly ci: readonly [number, number]; readonly confidence: number; readonly approximate?: true }

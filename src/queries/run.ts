@@ -15,16 +15,15 @@
 import crypto from 'node:crypto';
 import { auditBatcher } from '../audit/batch.ts';
 import { auditedTransaction } from '../audit/record.ts';
-import { type Limit, readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
+import { readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { DpqError, FIXED_MESSAGES } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
-import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
 import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
-import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
+import { budgetLimits, columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
 import { executeRelease, type StoredRelease } from './execute.ts';
 import type { QueryBody } from './request.ts';
 
@@ -36,10 +35,6 @@ export interface QueryResponse extends Omit<StoredRelease, 'privacy'> {
 export interface RequestContext {
   readonly principal: Principal;
   readonly httpRequestId: string;
-}
-
-export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined } {
-  return { limit: dataset.budget.analyst, total: dataset.budget.total };
 }
 
 /** The pointer a budget refusal carries: bodies for POST /v1/access-requests that work as they are. */

@@ -14,10 +14,8 @@ export async function planQuery(sql: string, dataset: Dataset, options: Validate
 }
 
 export { compile, type CompiledQuery, type OutputColumn } from './compile.ts';
-export { decodeHistogram, decodeResult, histogramCounts, toBigInt, type DecodedGroup, type PendingHistogram } from './decode.ts';
 export { describePlan } from './describe.ts';
 export { binLowerEdge, binOf, HISTOGRAM_BINS, type HistogramSpec } from './histogram.ts';
-export { findKeyedTables } from './keyed.ts';
 export { fingerprint, parseSql, ready, redact, shapeFingerprint, type ParsedSql } from './parse.ts';
 export type * from './plan.ts';
 export { MEASURES_OF } from './plan.ts';

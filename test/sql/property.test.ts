@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { DpqError } from '../../src/errors.ts';
-import { compile, decodeResult, planQuery } from '../../src/sql/index.ts';
+import { decodeResult } from '../../src/queries/decode-result.ts';
+import { compile, planQuery } from '../../src/sql/index.ts';
 import { publicGroupCount } from '../../src/sql/plan.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { clinic, pgFixtureOnce } from './support.ts';

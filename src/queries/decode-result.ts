@@ -3,10 +3,8 @@
  * bigint, numeric sums as decimal strings — the adapters never pass them through a float), and a
  * histogram cell is the text `bin:count,bin:count,…` (empty: all zero).
  */
+import type { CompiledQuery, HistogramSpec, QueryPlan } from '../sql/index.ts';
 import type { Cell, ResultSet } from '../warehouse/adapter.ts';
-import type { CompiledQuery } from './compile.ts';
-import type { HistogramSpec } from './histogram.ts';
-import type { QueryPlan } from './plan.ts';
 
 /** An exact integer cell as bigint; throws on anything else (a fraction, NULL, a float beyond 2^53). */
 export function toBigInt(cell: Cell): bigint {

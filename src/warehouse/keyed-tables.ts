@@ -6,7 +6,7 @@
  * table is treated as unkeyed, which is always safe.
  */
 import type { Dataset } from '../policy/schema.ts';
-import type { Warehouse } from '../warehouse/adapter.ts';
+import type { Warehouse } from './adapter.ts';
 
 const UNIQUE_SINGLE_COLUMN_INDEXES = `
 SELECT c.relname::text AS table_name, a.attname::text AS column_name
