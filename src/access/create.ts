@@ -11,7 +11,7 @@ import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, type DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
 import { may } from '../policy/authorize.ts';
 import { formatDuration } from '../policy/duration.ts';
-import { sqlStateOf } from '../postgres/errors.ts';
+import { isUniqueViolation } from '../state/store.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
 import { type AccessContext, type Actor, announce } from './context.ts';
 import { expireOne, settleExpired } from './expiry.ts';
@@ -126,7 +126,7 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
       return done;
     });
   } catch (err: unknown) {
-    if (sqlStateOf(err) === '23505') throw conflict(`an open ${body.kind} request of ${principal.name} on ${body.dataset} already exists`);
+    if (isUniqueViolation(err)) throw conflict(`an open ${body.kind} request of ${principal.name} on ${body.dataset} already exists`);
     throw err;
   }
   const events: Notification[] = [];
