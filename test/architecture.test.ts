@@ -57,6 +57,14 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   cli: ['pg'],
 };
 
+/** The steps of the SQL front end (folders of src/sql/) and which earlier steps each may import. */
+const SQL_STEPS: Readonly<Record<string, readonly string[]>> = {
+  parse: [],
+  plan: [],
+  validate: ['parse', 'plan'],
+  compile: ['plan'],
+};
+
 interface Import {
   readonly from: string;
   readonly spec: string;
@@ -135,6 +143,22 @@ describe('architecture: the module layout of docs/design.md', () => {
       .filter((i) => !i.spec.startsWith('.') && !i.spec.startsWith('node:'))
       .filter((i) => !(PACKAGES[moduleOf(i.from)] ?? []).includes(i.spec))
       .map((i) => `${path.relative(root, i.from)} imports ${i.spec}`);
+    expect(bad).to.deep.equal([]);
+  });
+
+  it('enters src/sql only through its doors: sql/index.ts from outside, <step>/index.ts between steps', () => {
+    const sqlDir = path.join(src, 'sql');
+    const stepOf = (file: string): string => path.relative(sqlDir, file).split(path.sep)[0]!;
+    const bad = local
+      .map((i) => ({ i, to: target(i) }))
+      .filter(({ to }) => to.startsWith(sqlDir + path.sep))
+      .filter(({ i, to }) => {
+        if (!i.from.startsWith(sqlDir + path.sep)) return to !== path.join(sqlDir, 'index.ts');
+        const [a, b] = [stepOf(i.from), stepOf(to)];
+        if (a === b || a === 'index.ts') return false;
+        return to !== path.join(sqlDir, b, 'index.ts') || !(SQL_STEPS[a] ?? []).includes(b);
+      })
+      .map(({ i }) => `${path.relative(root, i.from)} imports ${i.spec}`);
     expect(bad).to.deep.equal([]);
   });
 

@@ -18,7 +18,7 @@ import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import { DpqError, forbidden } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
-import { parseSql, redact, shapeFingerprint } from '../sql/parse.ts';
+import { parseSql, redact, shapeFingerprint } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
 import type { AccessContext, Actor } from './context.ts';

@@ -17,15 +17,7 @@
  */
 import type { ColumnRef, Node, ResTarget, SelectStmt, SortBy } from 'libpg-query';
 import type { Column, Dataset, Mask } from '../policy/schema.ts';
-import { describe, kindOf, namesOf, positionOf } from '../sql/ast.ts';
-import { countLiteral, isLiteral, literalFor } from '../sql/literal.ts';
-import type { ParsedSql } from '../sql/parse.ts';
-import type { ColumnNode } from '../sql/plan.ts';
-import { notAllowed } from '../sql/refuse.ts';
-import { buildScope, type Scope } from '../sql/scope.ts';
-import type { SourceText } from '../sql/source.ts';
-import { ident, Params } from '../sql/sql-text.ts';
-import { checkLikePattern } from '../sql/where.ts';
+import { buildScope, checkLikePattern, type ColumnNode, countLiteral, describe, ident, isLiteral, kindOf, literalFor, namesOf, notAllowed, Params, type ParsedSql, positionOf, type Scope, type SourceText } from '../sql/index.ts';
 import { maskOf, tokenDomain } from './masking.ts';
 
 export const MAX_SELECT_ITEMS = 100;

@@ -10,7 +10,7 @@ import { periodOf } from '../budget/period.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
-import type { AggregateNode } from '../sql/plan.ts';
+import type { AggregateNode } from '../sql/index.ts';
 import { budgetLimits, budgetRequestFor, type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
 import { type ColumnAccuracy, gridOf, outputNames } from './release.ts';
 import { resolveParams } from './params.ts';

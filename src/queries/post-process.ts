@@ -3,7 +3,7 @@
  * privacy cost. Comparisons follow SQL: NULL compares as unknown (a HAVING row with unknown is
  * dropped), numbers numerically, dates and text as text, NULLs last ascending unless told.
  */
-import type { LiteralNode, OperandNode, OrderByNode, OutputRef, PostProcessNode, PredicateNode } from '../sql/plan.ts';
+import type { LiteralNode, OperandNode, OrderByNode, OutputRef, PostProcessNode, PredicateNode } from '../sql/index.ts';
 
 /** A released value as it appears in a JSON row. */
 export type JsonValue = string | number | boolean | null;

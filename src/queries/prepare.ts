@@ -9,8 +9,7 @@ import { invalidRequest } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
 import { fingerprint, planQuery, redact, shapeFingerprint } from '../sql/index.ts';
-import type { AggregateFunction, QueryPlan } from '../sql/plan.ts';
-import { filterNodes } from '../sql/where.ts';
+import { type AggregateFunction, filterNodes, type QueryPlan } from '../sql/index.ts';
 import { findKeyedTables } from '../warehouse/keyed-tables.ts';
 import type { QueryParams } from './params.ts';
 

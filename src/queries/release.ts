@@ -30,7 +30,7 @@ import {
   varianceFromNoisy,
 } from '../dp/index.ts';
 import { type DecodedGroup, histogramCounts, type PendingHistogram } from './decode-result.ts';
-import type { AggregateNode, QueryPlan } from '../sql/plan.ts';
+import type { AggregateNode, QueryPlan } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
 import { applyPostProcessing, type JsonValue, type ReleasedGroup } from './post-process.ts';
 

@@ -7,7 +7,7 @@ import { validateRaw } from '../../src/access/raw-sql.ts';
 import { routeRequest } from '../../src/access/routing.ts';
 import { open, seal } from '../../src/access/vault.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
-import { parseSql } from '../../src/sql/parse.ts';
+import { parseSql } from '../../src/sql/parse/index.ts';
 
 const policy = loadPolicy(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../policies')).policy;
 const clinic = policy.datasets.clinic!;

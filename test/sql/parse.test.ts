@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { DpqError } from '../../src/errors.ts';
-import { fingerprint, parseSql, redact, shapeFingerprint } from '../../src/sql/parse.ts';
-import { sourceText } from '../../src/sql/source.ts';
+import { fingerprint, parseSql, redact, shapeFingerprint, sourceText } from '../../src/sql/parse/index.ts';
 import { refusal } from './support.ts';
 
 async function syntaxPosition(sql: string): Promise<number> {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { DpqError } from '../../src/errors.ts';
 import { decodeResult } from '../../src/queries/decode-result.ts';
 import { compile, planQuery } from '../../src/sql/index.ts';
-import { publicGroupCount } from '../../src/sql/plan.ts';
+import { publicGroupCount } from '../../src/sql/plan/index.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { clinic, pgFixtureOnce } from './support.ts';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { FilterNode, GroupKeyNode, QueryPlan } from '../../src/sql/plan.ts';
+import type { FilterNode, GroupKeyNode, QueryPlan } from '../../src/sql/plan/index.ts';
 import { hospital, plan, refusal } from './support.ts';
 
 const filterOf = (p: QueryPlan): FilterNode => {

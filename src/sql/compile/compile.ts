@@ -27,8 +27,7 @@
  */
 import { columnSql, DomainParams, filterSql, gridSql, keySql, tableAlias } from './expressions.ts';
 import { hashChain, keyHashKind, unitHash } from './hash-order.ts';
-import { histogramWidth } from './histogram.ts';
-import type { ColumnNode, MeasureKind, MeasurementNode, QueryPlan } from './plan.ts';
+import { type ColumnNode, histogramWidth, type MeasureKind, type MeasurementNode, type QueryPlan } from '../plan/index.ts';
 import { ident, Params } from './sql-text.ts';
 
 /** What the i-th column of the compiled query's result holds. */

@@ -6,13 +6,10 @@
  * column's granularity grid here (inward, so clamped values stay inside the bounds).
  */
 import type { FuncCall, Node } from 'libpg-query';
-import { describe, namesOf, positionOf } from './ast.ts';
-import { ceilQuotient, decimalOfNumber, decimalToString, floorQuotient, parseDecimal } from './decimal.ts';
+import { describe, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
+import { type AggregateDraft, type AggregateFunction, type BoundsNode, ceilQuotient, type ColumnNode, decimalOfNumber, decimalToString, floorQuotient, parseDecimal } from '../plan/index.ts';
 import { numberLiteral } from './literal.ts';
-import type { AggregateDraft, AggregateFunction, BoundsNode, ColumnNode } from './plan.ts';
-import { notAllowed } from './refuse.ts';
 import type { Scope } from './scope.ts';
-import type { SourceText } from './source.ts';
 
 const FUNCTIONS: Readonly<Record<string, AggregateFunction>> = {
   count: 'count',

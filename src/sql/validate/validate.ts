@@ -5,22 +5,12 @@
  * a refusal costs nothing and reveals nothing.
  */
 import type { Node, ResTarget, SelectStmt } from 'libpg-query';
-import type { Dataset } from '../policy/schema.ts';
+import type { Dataset } from '../../policy/schema.ts';
 import { aggregateOf, isAggregateCall, type AggregateSpec } from './aggregate.ts';
-import { describe, kindOf, namesOf, positionOf } from './ast.ts';
+import { describe, kindOf, namesOf, notAllowed, type ParsedSql, positionOf } from '../parse/index.ts';
 import { keyDomainOf, keyExpressionOf, keyNameOf, keyTypeOf, looksLikeKey, sameKey } from './group-by.ts';
-import type { ParsedSql } from './parse.ts';
-import {
-  buildPlan,
-  publicGroupCount,
-  type AggregateDraft,
-  type GroupKeyNode,
-  type KeyExpression,
-  type QueryPlan,
-  type SelectItemNode,
-} from './plan.ts';
-import { postProcessOf, type OutputContext } from './post-process.ts';
-import { notAllowed } from './refuse.ts';
+import { type AggregateDraft, buildPlan, type GroupKeyNode, type KeyExpression, publicGroupCount, type QueryPlan, type SelectItemNode } from '../plan/index.ts';
+import { postProcessOf, type OutputContext } from './output-clauses.ts';
 import { buildScope, type Scope } from './scope.ts';
 import { filterOf } from './where.ts';
 

@@ -5,23 +5,11 @@
  * compare them with literals.
  */
 import type { Node, SortBy } from 'libpg-query';
-import { describe, namesOf, positionOf } from './ast.ts';
+import { describe, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { isAggregateCall } from './aggregate.ts';
 import { looksLikeKey } from './group-by.ts';
 import { countLiteral, isLiteral, literalFor } from './literal.ts';
-import type {
-  ComparisonOperator,
-  LiteralNode,
-  OperandNode,
-  OrderByNode,
-  OutputRef,
-  PostProcessNode,
-  PredicateNode,
-  SelectItemNode,
-  ValueType,
-} from './plan.ts';
-import { notAllowed } from './refuse.ts';
-import type { SourceText } from './source.ts';
+import type { ComparisonOperator, LiteralNode, OperandNode, OrderByNode, OutputRef, PostProcessNode, PredicateNode, SelectItemNode, ValueType } from '../plan/index.ts';
 
 export interface OutputContext {
   readonly source: SourceText;

@@ -3,7 +3,7 @@
  * parameters. No value — from the query or from the policy — is ever written into SQL text; it
  * becomes a `$n::type` parameter, sent as text and parsed by the warehouse's input function.
  */
-import type { Value, ValueType } from './plan.ts';
+import type { Value, ValueType } from '../plan/index.ts';
 
 /** A double-quoted identifier (`"a""b"` for `a"b`). */
 export function ident(name: string): string {

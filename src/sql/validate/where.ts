@@ -4,12 +4,10 @@
  * (literal.ts) and becomes a parameter.
  */
 import type { Node } from 'libpg-query';
-import { describe, kindOf, namesOf, positionOf } from './ast.ts';
+import { describe, kindOf, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { literalFor } from './literal.ts';
-import type { ColumnNode, ComparisonOperator, FilterNode, LiteralNode, ValueType } from './plan.ts';
-import { notAllowed } from './refuse.ts';
+import type { ColumnNode, ComparisonOperator, FilterNode, LiteralNode, ValueType } from '../plan/index.ts';
 import type { Scope } from './scope.ts';
-import type { SourceText } from './source.ts';
 
 /** Most literals one IN list may hold. */
 export const MAX_IN_LIST = 1000;

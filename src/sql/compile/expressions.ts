@@ -3,8 +3,7 @@
  * own table aliases (t0, t1, …), group keys, WHERE filters, public-domain filters and grid values.
  * Every identifier is quoted and every value a typed parameter (sql-text.ts).
  */
-import { decimalToString, integerReciprocal, parseDecimal, times, type Decimal } from './decimal.ts';
-import type { ColumnNode, FilterNode, GroupKeyNode, KeyExpression } from './plan.ts';
+import { type ColumnNode, type Decimal, decimalToString, type FilterNode, type GroupKeyNode, integerReciprocal, type KeyExpression, parseDecimal, times } from '../plan/index.ts';
 import { ident, type Params } from './sql-text.ts';
 
 export const tableAlias = (i: number): string => ident(`t${i}`);

@@ -4,21 +4,10 @@
  * column. The same expressions may appear in the select list, where they must match a GROUP BY key.
  */
 import type { Node } from 'libpg-query';
-import { describe, namesOf, positionOf } from './ast.ts';
+import { describe, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { domainOf } from './domain.ts';
-import {
-  DATE_TRUNC_UNITS,
-  EXTRACT_FIELDS,
-  type ColumnNode,
-  type DateTruncUnit,
-  type DomainNode,
-  type ExtractField,
-  type KeyExpression,
-  type ValueType,
-} from './plan.ts';
-import { notAllowed } from './refuse.ts';
+import { type ColumnNode, DATE_TRUNC_UNITS, type DateTruncUnit, type DomainNode, EXTRACT_FIELDS, type ExtractField, type KeyExpression, type ValueType } from '../plan/index.ts';
 import type { Scope } from './scope.ts';
-import type { SourceText } from './source.ts';
 
 export interface KeyContext {
   readonly scope: Scope;

@@ -9,9 +9,9 @@
  *   the domain and are dropped, as for any public domain.
  * A derived domain of more than MAX_DERIVED_DOMAIN values stays private (partition selection).
  */
-import type { Column } from '../policy/schema.ts';
+import type { Column } from '../../policy/schema.ts';
 import { parseDate, policyValue } from './literal.ts';
-import type { DateTruncNode, DomainNode, ExtractField, ExtractNode, KeyExpression, Value, ValueType } from './plan.ts';
+import type { DateTruncNode, DomainNode, ExtractField, ExtractNode, KeyExpression, Value, ValueType } from '../plan/index.ts';
 
 export const MAX_DERIVED_DOMAIN = 1000;
 

@@ -10,11 +10,9 @@
  * or `USING (u)`, one table at a time (left-deep), each table once.
  */
 import type { ColumnRef, JoinExpr, Node, RangeVar } from 'libpg-query';
-import type { Column, Dataset, Table } from '../policy/schema.ts';
-import { describe, kindOf, namesOf, positionOf, startOf } from './ast.ts';
-import type { ColumnNode, JoinNode, TableNode } from './plan.ts';
-import { notAllowed } from './refuse.ts';
-import type { SourceText } from './source.ts';
+import type { Column, Dataset, Table } from '../../policy/schema.ts';
+import { describe, kindOf, namesOf, notAllowed, positionOf, type SourceText, startOf } from '../parse/index.ts';
+import type { ColumnNode, JoinNode, TableNode } from '../plan/index.ts';
 
 export interface Scope {
   readonly tables: readonly TableNode[];

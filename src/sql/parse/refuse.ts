@@ -3,7 +3,7 @@
  * details api.md promises: `SQL_SYNTAX` with `position`, and `SQL_NOT_ALLOWED` with `construct`
  * (what was refused), `position` (where) and `hint` (what to write instead).
  */
-import { DpqError } from '../errors.ts';
+import { DpqError } from '../../errors.ts';
 
 /** Valid SQL outside the allowed subset. */
 export function notAllowed(construct: string, position: number, message: string, hint: string): DpqError {

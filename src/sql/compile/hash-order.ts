@@ -2,7 +2,7 @@
  * The deterministic order in which contribution bounding keeps a person's rows (compile.ts):
  * seeded 64-bit hash chains, computed by the warehouse from the person's own rows only.
  */
-import type { GroupKeyNode } from './plan.ts';
+import type { GroupKeyNode } from '../plan/index.ts';
 
 /**
  * The deterministic per-person order of bounding: a chain of seeded 64-bit hashes. The seed is the

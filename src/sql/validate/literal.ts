@@ -6,12 +6,9 @@
  * plan values that compile.ts sends as parameters, never as SQL text.
  */
 import type { A_Const, Node } from 'libpg-query';
-import type { ColumnType } from '../policy/schema.ts';
-import { describe, kindOf, positionOf } from './ast.ts';
-import { decimalToString, isInteger, parseDecimal, toBigInt } from './decimal.ts';
-import type { LiteralNode, Value, ValueType } from './plan.ts';
-import { notAllowed } from './refuse.ts';
-import type { SourceText } from './source.ts';
+import type { ColumnType } from '../../policy/schema.ts';
+import { describe, kindOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
+import { decimalToString, isInteger, type LiteralNode, parseDecimal, toBigInt, type Value, type ValueType } from '../plan/index.ts';
 
 const INT8_MIN = -(2n ** 63n);
 const INT8_MAX = 2n ** 63n - 1n;

@@ -7,7 +7,7 @@
  * dates `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM:SS[.ffffff]`; bounds, centres and histograms
  * are in grid units (value / granularity). Positions are indexes into the SQL text (source.ts).
  */
-import type { ColumnType } from '../policy/schema.ts';
+import type { ColumnType } from '../../policy/schema.ts';
 import { histogramSpec, type HistogramSpec } from './histogram.ts';
 import {
   countSensitivity,

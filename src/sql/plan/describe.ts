@@ -2,7 +2,7 @@
  * A plan in plain words, for docs, logs and `estimate` responses: tables, bounding, filters, keys
  * with their domains, and each aggregate's measurements with their sensitivities.
  */
-import type { FilterNode, KeyExpression, LiteralNode, QueryPlan } from './plan.ts';
+import type { FilterNode, KeyExpression, LiteralNode, QueryPlan } from './nodes.ts';
 
 const lit = (l: LiteralNode): string => (l.type === 'text' || l.type === 'date' || l.type === 'timestamp' ? `'${String(l.value)}'` : String(l.value));
 
