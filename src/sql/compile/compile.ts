@@ -73,62 +73,91 @@ function inputs(): Inputs {
   };
 }
 
-export function compile(plan: QueryPlan): CompiledQuery {
-  const params = new Params();
-  const io = inputs();
-  const keys = plan.keys;
-  const keyNames = keys.map((k) => ident(`k${k.index}`));
-  const grouped = keys.length > 0;
-  const publicDomain = plan.partitions.kind === 'public';
+/** A measurement's SQL in `agg`, or (histograms) the measurement its own CTE computes. */
+interface Measure {
+  readonly name: string;
+  readonly sql: (() => string) | undefined;
+  readonly histogram?: MeasurementNode;
+}
 
-  // Counting rows and units does not depend on which of a person's rows in a key are kept, only on
-  // how many: such queries bound per (person, key) pair after a hash aggregate, without sorting rows.
-  // `first` (a person's first kept row in a group) is only needed to count distinct units.
-  const needFirst = plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units');
-  const countOnly =
-    plan.bounding.needed && plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units'));
+/** What every stage reads and appends to: the plan, the parameters in text order, the CTEs. */
+interface CompileContext {
+  readonly plan: QueryPlan;
+  readonly params: Params;
+  readonly io: Inputs;
+  readonly keyNames: readonly string[];
+  readonly grouped: boolean;
+  /** `first` (a person's first kept row in a group) is only needed to count distinct units. */
+  readonly needFirst: boolean;
+  /**
+   * Counting rows and units does not depend on which of a person's rows in a key are kept, only on
+   * how many: such queries bound per (person, key) pair after a hash aggregate, without sorting rows.
+   */
+  readonly countOnly: boolean;
+  /** Grid values `x<i>` computed in `rows` (registered by `gridValueOf`). */
+  readonly grid: { name: string; sql: () => string }[];
+  readonly gridNames: Map<string, string>;
+  readonly ctes: string[];
+}
 
-  // --- measurement expressions over `rows` (registering the raw inputs they need) ---
-  const grid: { name: string; sql: () => string }[] = [];
-  const gridOf = new Map<string, string>();
-  const xOf = (m: MeasurementNode): string => {
-    const a = plan.aggregates[m.aggregate]!;
-    const c = a.column!;
-    const b = a.bounds!;
-    const id = `${c.table}.${c.name}`;
-    let name = gridOf.get(id);
-    if (name === undefined) {
-      name = `x${grid.length}`;
-      const raw = io.valueOf(c);
-      gridOf.set(id, name);
-      grid.push({ name, sql: () => gridSql(raw, c, b.lower, b.upper, b.granularity, params) });
-    }
-    return name;
+function contextOf(plan: QueryPlan): CompileContext {
+  return {
+    plan,
+    params: new Params(),
+    io: inputs(),
+    keyNames: plan.keys.map((k) => ident(`k${k.index}`)),
+    grouped: plan.keys.length > 0,
+    needFirst: plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units'),
+    countOnly:
+      plan.bounding.needed && plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units')),
+    grid: [],
+    gridNames: new Map(),
+    ctes: [],
   };
-  type Measure = { name: string; sql: (() => string) | undefined; histogram?: MeasurementNode };
-  const measures: Measure[] = plan.measurements.map((m) => {
+}
+
+/** The grid value `x<i>` of a bounded aggregate's column (registering its raw input). */
+function gridValueOf(ctx: CompileContext, m: MeasurementNode): string {
+  const a = ctx.plan.aggregates[m.aggregate]!;
+  const c = a.column!;
+  const b = a.bounds!;
+  const id = `${c.table}.${c.name}`;
+  let name = ctx.gridNames.get(id);
+  if (name === undefined) {
+    name = `x${ctx.grid.length}`;
+    const raw = ctx.io.valueOf(c);
+    ctx.gridNames.set(id, name);
+    ctx.grid.push({ name, sql: () => gridSql(raw, c, b.lower, b.upper, b.granularity, ctx.params) });
+  }
+  return name;
+}
+
+/** Measurement expressions over `rows`; their SQL is rendered later, so parameters stay in text order. */
+function measuresOf(ctx: CompileContext): Measure[] {
+  const { plan, params, io } = ctx;
+  return plan.measurements.map((m): Measure => {
     const name = `m${m.index}`;
     const a = plan.aggregates[m.aggregate]!;
     switch (m.measure) {
       case 'count': {
-        if (m.counts === 'rows') return { name, sql: () => (countOnly ? `COALESCE(sum(${ident('n')}), 0)::int8` : 'count(*)') };
+        if (m.counts === 'rows') return { name, sql: () => (ctx.countOnly ? `COALESCE(sum(${ident('n')}), 0)::int8` : 'count(*)') };
         if (m.counts === 'units') return { name, sql: () => `count(*) FILTER (WHERE ${ident('first')})` };
         if (a.fn === 'count') {
           const flag = io.flagOf(a.column!);
           return { name, sql: () => `count(*) FILTER (WHERE ${ident(flag)})` };
         }
-        const x = xOf(m);
+        const x = gridValueOf(ctx, m);
         return { name, sql: () => `count(${ident(x)})` };
       }
       case 'sum': {
-        const x = xOf(m);
+        const x = gridValueOf(ctx, m);
         return {
           name,
           sql: () => (m.center === 0n ? `COALESCE(sum(${ident(x)}), 0)` : `COALESCE(sum(${ident(x)} - ${params.add(m.center, 'int8')}), 0)`),
         };
       }
       case 'sumsq': {
-        const x = xOf(m);
+        const x = gridValueOf(ctx, m);
         const b = a.bounds!;
         const dev = [b.upper - m.center, m.center - b.lower].reduce((p, q) => (p > q ? p : q));
         return {
@@ -141,12 +170,15 @@ export function compile(plan: QueryPlan): CompiledQuery {
         };
       }
       case 'histogram':
-        xOf(m);
+        gridValueOf(ctx, m);
         return { name, sql: undefined, histogram: m };
     }
   });
+}
 
-  // --- src ---
+/** Stage 1, `src`: the FROM clause's rows that pass WHERE, a non-NULL unit and the public domains. */
+function sourceStage(ctx: CompileContext): DomainParams {
+  const { plan, params, keyNames } = ctx;
   const from = plan.tables
     .map((t, i) => {
       const table = `${ident(t.schema)}.${ident(t.name)} AS ${tableAlias(i)}`;
@@ -156,160 +188,204 @@ export function compile(plan: QueryPlan): CompiledQuery {
     })
     .join('\n    ');
   const unit = columnSql(plan.unit);
-  const keyExprs = keys.map((k) => keySql(k.expression, params));
+  const keyExprs = plan.keys.map((k) => keySql(k.expression, params));
   const where = [`${unit} IS NOT NULL`];
   if (plan.filter !== undefined) where.push(filterSql(plan.filter, params));
-  const domains = new DomainParams(keys, params);
-  keys.forEach((_, i) => {
+  const domains = new DomainParams(plan.keys, params);
+  plan.keys.forEach((_, i) => {
     const f = domains.filter(i, keyExprs[i]!);
     if (f !== undefined) where.push(f);
   });
-  // Measures are rendered now so that their parameters follow the filter's, in text order.
-  const rawList = io.raw;
   const srcSelect = [
     `${unit} AS ${ident('u')}`,
     ...keyExprs.map((e, i) => `${e} AS ${keyNames[i]}`),
-    ...rawList.map((r) => `${r.sql} AS ${ident(r.name)}`),
+    ...ctx.io.raw.map((r) => `${r.sql} AS ${ident(r.name)}`),
   ];
-  const ctes: string[] = [];
-  ctes.push(`${ident('src')} AS (\n  SELECT ${srcSelect.join(',\n         ')}\n  FROM ${from}\n  WHERE ${where.join('\n    AND ')}\n)`);
+  ctx.ctes.push(`${ident('src')} AS (\n  SELECT ${srcSelect.join(',\n         ')}\n  FROM ${from}\n  WHERE ${where.join('\n    AND ')}\n)`);
+  return domains;
+}
 
-  // --- bounded + rows ---
+/**
+ * Stage 2 for queries that only count rows and units: the rule of `rowBoundingStage` on
+ * (person, key) pairs — keys in the person's hash order, the first k keys, rows up to m — a pair
+ * keeps n = min(c, m − rows of the person's earlier keys).
+ */
+function pairBoundingStage(ctx: CompileContext): void {
+  const { plan, params, keyNames, ctes } = ctx;
+  const u = ident('u');
+  const c = ident('c');
+  const n = ident('n');
+  ctes.push(`${ident('pairs')} AS (\n  SELECT ${[u, ...keyNames, `count(*) AS ${c}`].join(', ')}\n  FROM ${ident('src')}\n  GROUP BY ${[u, ...keyNames].join(', ')}\n)`);
+  const m = params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8');
+  if (!ctx.grouped) {
+    ctes.push(`${ident('rows')} AS (\n  SELECT LEAST(${c}, ${m}) AS ${n}, true AS ${ident('first')}\n  FROM ${ident('pairs')}\n)`);
+    return;
+  }
+  const w = ident('w');
+  const hk = hashChain(unitHash(u), plan.keys.map((k, i) => ({ sql: keyNames[i]!, kind: keyHashKind(k) })));
+  ctes.push(
+    `${ident('bounded')} AS (\n  SELECT ${[...keyNames, `LEAST(${c}, ${m} - (sum(${c}) OVER ${w} - ${c})) AS ${n}`, `row_number() OVER ${w} AS ${ident('kr')}`].join(',\n         ')}\n` +
+      `  FROM ${ident('pairs')}\n  WINDOW ${w} AS (PARTITION BY ${u} ORDER BY ${[hk, ...keyNames].join(', ')} ROWS UNBOUNDED PRECEDING)\n)`,
+  );
+  const k = params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8');
+  ctes.push(`${ident('rows')} AS (\n  SELECT ${[...keyNames, n, `true AS ${ident('first')}`].join(', ')}\n  FROM ${ident('bounded')}\n  WHERE ${ident('kr')} <= ${k} AND ${n} > 0\n)`);
+}
+
+/** Stage 2, `bounded` + `rows`: each person's rows in their hash order, the first k keys, m rows. */
+function rowBoundingStage(ctx: CompileContext, rowsSelect: readonly string[], fence: string): void {
+  const { plan, params, keyNames, grouped, needFirst } = ctx;
+  const rawList = ctx.io.raw;
   const rawNames = rawList.map((r) => ident(r.name));
   const carried = [...keyNames, ...rawNames];
-  const gridSelect = grid.map((x) => `${x.sql()} AS ${ident(x.name)}`);
+  const seed = unitHash(ident('u'));
+  const hashes: string[] = [];
+  const order: string[] = [ident('u')];
+  if (grouped) {
+    hashes.push(`${hashChain(seed, plan.keys.map((k, i) => ({ sql: keyNames[i]!, kind: keyHashKind(k) })))} AS ${ident('hk')}`);
+    order.push(ident('hk'), ...keyNames);
+  }
+  if (rawNames.length > 0) {
+    hashes.push(`${hashChain(seed, rawList.map((r) => ({ sql: ident(r.name), kind: r.flag ? ('bool' as const) : ('numeric' as const) })))} AS ${ident('hr')}`);
+    order.push(ident('hr'), ...rawNames);
+  }
+  const windowOrder = grouped ? ` ORDER BY ${[ident('hk'), ...keyNames].join(', ')}` : '';
+  const w = ident('w');
+  const ranks = [
+    ...(grouped ? [`dense_rank() OVER ${w} AS ${ident('kr')}`] : []),
+    `row_number() OVER ${w} AS ${ident('rn')}`,
+    ...(!needFirst ? [] : grouped ? [`(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
+  ];
+  const inner = [ident('u'), ...carried, ...hashes];
+  ctx.ctes.push(
+    `${ident('bounded')} AS (\n  SELECT ${[...carried, ...ranks].join(',\n         ')}\n` +
+      `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}\n        ORDER BY ${order.join(', ')}) AS ${ident('h')}\n` +
+      `  WINDOW ${w} AS (PARTITION BY ${ident('u')}${windowOrder})\n)`,
+  );
+  const keep = grouped ? [`${ident('kr')} <= ${params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8')}`] : [];
+  keep.push(`${ident('rn')} <= ${params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8')}`);
+  ctx.ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, ...(needFirst ? [ident('first')] : [])].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}${fence}\n)`);
+}
+
+/** Stages 2–3, bounding and `rows`: the kept rows with every bounded value clamped onto its grid. */
+function boundingStages(ctx: CompileContext): void {
+  const gridSelect = ctx.grid.map((x) => `${x.sql()} AS ${ident(x.name)}`);
   // `rows` keeps the keys, the COUNT(col) flags and the grid values; raw values end here.
   // PostgreSQL would inline `rows` into `agg` and evaluate a grid value once per aggregate using it
   // (SUM, AVG's sum and count, …); OFFSET 0 keeps `rows` a subquery, so each is computed once per row.
-  const fence = grid.length > 0 ? '\n  OFFSET 0' : '';
-  const rowsSelect = [...keyNames, ...rawList.filter((r) => r.flag).map((r) => ident(r.name)), ...gridSelect];
-  if (countOnly) {
-    // The same rule as below on (person, key) pairs: keys in the person's hash order, the first k
-    // keys, rows up to m — a pair keeps n = min(c, m − rows of the person's earlier keys).
-    const u = ident('u');
-    const c = ident('c');
-    const n = ident('n');
-    ctes.push(`${ident('pairs')} AS (\n  SELECT ${[u, ...keyNames, `count(*) AS ${c}`].join(', ')}\n  FROM ${ident('src')}\n  GROUP BY ${[u, ...keyNames].join(', ')}\n)`);
-    const m = params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8');
-    if (grouped) {
-      const w = ident('w');
-      const hk = hashChain(unitHash(u), keys.map((k, i) => ({ sql: keyNames[i]!, kind: keyHashKind(k) })));
-      ctes.push(
-        `${ident('bounded')} AS (\n  SELECT ${[...keyNames, `LEAST(${c}, ${m} - (sum(${c}) OVER ${w} - ${c})) AS ${n}`, `row_number() OVER ${w} AS ${ident('kr')}`].join(',\n         ')}\n` +
-          `  FROM ${ident('pairs')}\n  WINDOW ${w} AS (PARTITION BY ${u} ORDER BY ${[hk, ...keyNames].join(', ')} ROWS UNBOUNDED PRECEDING)\n)`,
-      );
-      const k = params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8');
-      ctes.push(`${ident('rows')} AS (\n  SELECT ${[...keyNames, n, `true AS ${ident('first')}`].join(', ')}\n  FROM ${ident('bounded')}\n  WHERE ${ident('kr')} <= ${k} AND ${n} > 0\n)`);
-    } else {
-      ctes.push(`${ident('rows')} AS (\n  SELECT LEAST(${c}, ${m}) AS ${n}, true AS ${ident('first')}\n  FROM ${ident('pairs')}\n)`);
-    }
-  } else if (plan.bounding.needed) {
-    const seed = unitHash(ident('u'));
-    const hashes: string[] = [];
-    const order: string[] = [ident('u')];
-    if (grouped) {
-      hashes.push(`${hashChain(seed, keys.map((k, i) => ({ sql: keyNames[i]!, kind: keyHashKind(k) })))} AS ${ident('hk')}`);
-      order.push(ident('hk'), ...keyNames);
-    }
-    if (rawNames.length > 0) {
-      hashes.push(`${hashChain(seed, rawList.map((r) => ({ sql: ident(r.name), kind: r.flag ? ('bool' as const) : ('numeric' as const) })))} AS ${ident('hr')}`);
-      order.push(ident('hr'), ...rawNames);
-    }
-    const windowOrder = grouped ? ` ORDER BY ${[ident('hk'), ...keyNames].join(', ')}` : '';
-    const w = ident('w');
-    const ranks = [
-      ...(grouped ? [`dense_rank() OVER ${w} AS ${ident('kr')}`] : []),
-      `row_number() OVER ${w} AS ${ident('rn')}`,
-      ...(!needFirst ? [] : grouped ? [`(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
-    ];
-    const inner = [ident('u'), ...carried, ...hashes];
-    ctes.push(
-      `${ident('bounded')} AS (\n  SELECT ${[...carried, ...ranks].join(',\n         ')}\n` +
-        `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}\n        ORDER BY ${order.join(', ')}) AS ${ident('h')}\n` +
-        `  WINDOW ${w} AS (PARTITION BY ${ident('u')}${windowOrder})\n)`,
-    );
-    const keep = grouped ? [`${ident('kr')} <= ${params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8')}`] : [];
-    keep.push(`${ident('rn')} <= ${params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8')}`);
-    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, ...(needFirst ? [ident('first')] : [])].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}${fence}\n)`);
-  } else {
-    ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}${fence}\n)`);
-  }
+  const fence = ctx.grid.length > 0 ? '\n  OFFSET 0' : '';
+  const rowsSelect = [...ctx.keyNames, ...ctx.io.raw.filter((r) => r.flag).map((r) => ident(r.name)), ...gridSelect];
+  if (ctx.countOnly) pairBoundingStage(ctx);
+  else if (ctx.plan.bounding.needed) rowBoundingStage(ctx, rowsSelect, fence);
+  else ctx.ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}${fence}\n)`);
+}
 
-  // --- agg (+ histograms) ---
-  const groupBy = grouped ? `\n  GROUP BY ${keyNames.join(', ')}` : '';
-  const units = plan.partitions.kind === 'private';
+/** What `agg` (and the histogram stages after it) produce, in output order. */
+interface Aggregated {
+  /** Whether the result has a `units` column (private partition selection). */
+  readonly units: boolean;
+  readonly scalar: readonly Measure[];
+  readonly valueCols: readonly string[];
+  readonly groupBy: string;
+}
+
+/** Stage 4, `agg`: per group, exact integer counts and sums of grid values. */
+function aggregateStage(ctx: CompileContext, measures: readonly Measure[]): Aggregated {
+  const { keyNames } = ctx;
+  const groupBy = ctx.grouped ? `\n  GROUP BY ${keyNames.join(', ')}` : '';
+  const units = ctx.plan.partitions.kind === 'private';
   const scalar = measures.filter((m) => m.sql !== undefined);
   const aggSelect = [
     ...keyNames,
     ...(units ? [`count(*) FILTER (WHERE ${ident('first')}) AS ${ident('units')}`] : []),
     ...scalar.map((m) => `${m.sql!()} AS ${ident(m.name)}`),
   ];
-  ctes.push(`${ident('agg')} AS (\n  SELECT ${aggSelect.join(',\n         ')}\n  FROM ${ident('rows')}${groupBy}\n)`);
-  const hists = measures.filter((m) => m.histogram !== undefined);
-  let finalName = 'agg';
-  const valueCols = [...(units ? ['units'] : []), ...measures.map((m) => m.name)];
-  if (hists.length > 0) {
-    for (const h of hists) {
-      const m = h.histogram!;
-      const spec = m.histogram!;
-      const x = ident(xOf(m));
-      // (x − lo)·bins stays inside int8 for grids narrower than 2^52; wider ones divide in numeric.
-      const wide = histogramWidth(spec) * BigInt(spec.bins) >= 2n ** 62n;
-      const lo = params.add(spec.lower, 'int8');
-      const bins = params.add(BigInt(spec.bins), 'int8');
-      const width = params.add(histogramWidth(spec), 'int8');
-      const bin = wide ? `div((${x} - ${lo})::numeric * ${bins}, ${width})::int8` : `(${x} - ${lo}) * ${bins} / ${width}`;
-      ctes.push(
-        `${ident(`h${m.index}`)} AS (\n  SELECT ${[...keyNames, `string_agg(${ident('b')}::text || ':' || ${ident('n')}::text, ',' ORDER BY ${ident('b')}) AS ${ident(h.name)}`].join(', ')}\n` +
-          `  FROM (SELECT ${[...keyNames, `${bin} AS ${ident('b')}`, `count(*) AS ${ident('n')}`].join(', ')}\n        FROM ${ident('rows')}\n        WHERE ${x} IS NOT NULL\n        GROUP BY ${[...keyNames, ident('b')].join(', ')}) AS ${ident('c')}${groupBy}\n)`,
-      );
-    }
-    const scalarNames = new Set(scalar.map((m) => m.name));
-    if (units) scalarNames.add('units');
-    const branch = (source: string, present: (c: string) => boolean, cast: (c: string) => string): string =>
-      `  SELECT ${[...keyNames, ...valueCols.map((c) => (present(c) ? ident(c) : `${cast(c)} AS ${ident(c)}`))].join(', ')} FROM ${ident(source)}`;
-    const branches = [
-      branch('agg', (c) => scalarNames.has(c), () => 'NULL::text'),
-      ...hists.map((h) => branch(`h${h.histogram!.index}`, (c) => c === h.name, () => 'NULL')),
-    ];
-    ctes.push(`${ident('parts')} AS (\n${branches.join('\n  UNION ALL\n')}\n)`);
-    ctes.push(
-      `${ident('merged')} AS (\n  SELECT ${[...keyNames, ...valueCols.map((c) => `max(${ident(c)}) AS ${ident(c)}`)].join(',\n         ')}\n  FROM ${ident('parts')}${groupBy}\n)`,
-    );
-    finalName = 'merged';
-  }
+  ctx.ctes.push(`${ident('agg')} AS (\n  SELECT ${aggSelect.join(',\n         ')}\n  FROM ${ident('rows')}${groupBy}\n)`);
+  return { units, scalar, valueCols: [...(units ? ['units'] : []), ...measures.map((m) => m.name)], groupBy };
+}
 
-  // --- result ---
+/**
+ * Stage 4b, histograms: `h<i>` per quantile as text `bin:count,…`, merged with `agg` into one row
+ * per group. Returns the CTE the result reads (`agg` when there is no histogram).
+ */
+function histogramStages(ctx: CompileContext, hists: readonly Measure[], agg: Aggregated): string {
+  if (hists.length === 0) return 'agg';
+  const { params, keyNames, ctes } = ctx;
+  for (const h of hists) {
+    const m = h.histogram!;
+    const spec = m.histogram!;
+    const x = ident(gridValueOf(ctx, m));
+    // (x − lo)·bins stays inside int8 for grids narrower than 2^52; wider ones divide in numeric.
+    const wide = histogramWidth(spec) * BigInt(spec.bins) >= 2n ** 62n;
+    const lo = params.add(spec.lower, 'int8');
+    const bins = params.add(BigInt(spec.bins), 'int8');
+    const width = params.add(histogramWidth(spec), 'int8');
+    const bin = wide ? `div((${x} - ${lo})::numeric * ${bins}, ${width})::int8` : `(${x} - ${lo}) * ${bins} / ${width}`;
+    ctes.push(
+      `${ident(`h${m.index}`)} AS (\n  SELECT ${[...keyNames, `string_agg(${ident('b')}::text || ':' || ${ident('n')}::text, ',' ORDER BY ${ident('b')}) AS ${ident(h.name)}`].join(', ')}\n` +
+        `  FROM (SELECT ${[...keyNames, `${bin} AS ${ident('b')}`, `count(*) AS ${ident('n')}`].join(', ')}\n        FROM ${ident('rows')}\n        WHERE ${x} IS NOT NULL\n        GROUP BY ${[...keyNames, ident('b')].join(', ')}) AS ${ident('c')}${agg.groupBy}\n)`,
+    );
+  }
+  const scalarNames = new Set(agg.scalar.map((m) => m.name));
+  if (agg.units) scalarNames.add('units');
+  const branch = (source: string, present: (c: string) => boolean, cast: (c: string) => string): string =>
+    `  SELECT ${[...keyNames, ...agg.valueCols.map((c) => (present(c) ? ident(c) : `${cast(c)} AS ${ident(c)}`))].join(', ')} FROM ${ident(source)}`;
+  const branches = [
+    branch('agg', (c) => scalarNames.has(c), () => 'NULL::text'),
+    ...hists.map((h) => branch(`h${h.histogram!.index}`, (c) => c === h.name, () => 'NULL')),
+  ];
+  ctes.push(`${ident('parts')} AS (\n${branches.join('\n  UNION ALL\n')}\n)`);
+  ctes.push(
+    `${ident('merged')} AS (\n  SELECT ${[...keyNames, ...agg.valueCols.map((c) => `max(${ident(c)}) AS ${ident(c)}`)].join(',\n         ')}\n  FROM ${ident('parts')}${agg.groupBy}\n)`,
+  );
+  return 'merged';
+}
+
+/** Stage 5, public domains: every declared key value has a row (zeros when empty), in domain order. */
+function publicDomainResult(ctx: CompileContext, measures: readonly Measure[], agg: Aggregated, domains: DomainParams, finalName: string): string {
+  const { keyNames } = ctx;
+  const f = ident('f');
+  const zero = (c: string): string => {
+    const m = measures.find((x) => x.name === c);
+    return m?.histogram !== undefined ? `COALESCE(${f}.${ident(c)}, '')` : `COALESCE(${f}.${ident(c)}, 0)`;
+  };
+  const dom = ctx.plan.keys.map((_, i) => {
+    const d = ident(`d${i}`);
+    const rows = domains.all(i).map((ph, j) => `(${j + 1}, ${ph})`).join(', ');
+    return { d, sql: `(VALUES ${rows}) AS ${d}(${ident('o')}, ${keyNames[i]})` };
+  });
+  return (
+    `SELECT ${[...ctx.plan.keys.map((_, i) => `${dom[i]!.d}.${keyNames[i]}`), ...agg.valueCols.map(zero)].join(',\n       ')}\n` +
+    `FROM ${dom.map((x) => x.sql).join('\n  CROSS JOIN ')}\n` +
+    `  LEFT JOIN ${ident(finalName)} AS ${f} ON ${ctx.plan.keys.map((_, i) => `${f}.${keyNames[i]} = ${dom[i]!.d}.${keyNames[i]}`).join(' AND ')}\n` +
+    `ORDER BY ${dom.map((x) => `${x.d}.${ident('o')}`).join(', ')}`
+  );
+}
+
+export function compile(plan: QueryPlan): CompiledQuery {
+  const ctx = contextOf(plan);
+  const measures = measuresOf(ctx);
+  const domains = sourceStage(ctx);
+  boundingStages(ctx);
+  const agg = aggregateStage(ctx, measures);
+  const hists = measures.filter((m) => m.histogram !== undefined);
+  const finalName = histogramStages(ctx, hists, agg);
+
   const outputs: OutputColumn[] = [
-    ...keys.map((k): OutputColumn => ({ kind: 'key', key: k.index })),
-    ...(units ? [{ kind: 'units' } as const] : []),
+    ...plan.keys.map((k): OutputColumn => ({ kind: 'key', key: k.index })),
+    ...(agg.units ? [{ kind: 'units' } as const] : []),
     ...plan.measurements.map((m): OutputColumn => ({ kind: 'measure', aggregate: m.aggregate, measure: m.measure, measurement: m.index })),
   ];
   let body: string;
-  if (publicDomain) {
-    const f = ident('f');
-    const zero = (c: string): string => {
-      const m = measures.find((x) => x.name === c);
-      return m?.histogram !== undefined ? `COALESCE(${f}.${ident(c)}, '')` : `COALESCE(${f}.${ident(c)}, 0)`;
-    };
-    const dom = keys.map((_, i) => {
-      const d = ident(`d${i}`);
-      const rows = domains.all(i).map((ph, j) => `(${j + 1}, ${ph})`).join(', ');
-      return { d, sql: `(VALUES ${rows}) AS ${d}(${ident('o')}, ${keyNames[i]})` };
-    });
-    body =
-      `SELECT ${[...keys.map((_, i) => `${dom[i]!.d}.${keyNames[i]}`), ...valueCols.map(zero)].join(',\n       ')}\n` +
-      `FROM ${dom.map((x) => x.sql).join('\n  CROSS JOIN ')}\n` +
-      `  LEFT JOIN ${ident(finalName)} AS ${f} ON ${keys.map((_, i) => `${f}.${keyNames[i]} = ${dom[i]!.d}.${keyNames[i]}`).join(' AND ')}\n` +
-      `ORDER BY ${dom.map((x) => `${x.d}.${ident('o')}`).join(', ')}`;
+  if (plan.partitions.kind === 'public') {
+    body = publicDomainResult(ctx, measures, agg, domains, finalName);
   } else {
     const hnames = new Set(hists.map((h) => h.name));
-    body = `SELECT ${[...keyNames, ...valueCols.map((c) => (hnames.has(c) ? `COALESCE(${ident(c)}, '') AS ${ident(c)}` : ident(c)))].join(', ')}\nFROM ${ident(finalName)}`;
+    body = `SELECT ${[...ctx.keyNames, ...agg.valueCols.map((c) => (hnames.has(c) ? `COALESCE(${ident(c)}, '') AS ${ident(c)}` : ident(c)))].join(', ')}\nFROM ${ident(finalName)}`;
   }
 
   return Object.freeze({
-    sql: `WITH ${ctes.join(',\n')}\n${body}`,
-    params: params.values,
+    sql: `WITH ${ctx.ctes.join(',\n')}\n${body}`,
+    params: ctx.params.values,
     outputs: Object.freeze(outputs),
   });
 }
