@@ -4,5 +4,6 @@ export { ceilQuotient, type Decimal, decimalOfNumber, decimalToString, floorQuot
 export { binLowerEdge, binOf, HISTOGRAM_BINS, histogramSpec, type HistogramSpec, histogramWidth } from './histogram.ts';
 export { describePlan } from './describe.ts';
 export type * from './nodes.ts';
-export { buildPlan, DATE_TRUNC_UNITS, EXTRACT_FIELDS, MEASURES_OF, publicGroupCount } from './nodes.ts';
+export { type AggregateDraft, buildPlan, combinedBounds, freeze, type PlanParts, publicGroupCount } from './build.ts';
+export { DATE_TRUNC_UNITS, EXTRACT_FIELDS, MEASURES_OF } from './nodes.ts';
 export { countSensitivity, l2, type Sensitivity, sumOfSquaresSensitivity, sumSensitivity, unitsSensitivity } from './sensitivity.ts';
