@@ -50,7 +50,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   warehouse: ['@electric-sql/pglite', 'pg', 'seedrandom'],
   state: ['@electric-sql/pglite', 'pg'],
   sql: ['libpg-query'],
-  access: ['libpg-query', 'prom-client', 'zod'],
+  access: ['prom-client', 'zod'],
   queries: ['zod'],
   http: ['esbuild', 'express', 'helmet', 'jose', 'zod'],
   runtime: ['pg'],
@@ -63,6 +63,7 @@ const SQL_STEPS: Readonly<Record<string, readonly string[]>> = {
   plan: [],
   validate: ['parse', 'plan'],
   compile: ['plan'],
+  raw: ['compile', 'parse', 'plan', 'validate'],
 };
 
 interface Import {

@@ -3,7 +3,7 @@
  *
  * 1. The grant: the caller's own, kind raw, approved and not past `expiresAt` — read from the
  *    state store on every request, so a revocation on any replica applies to the next query.
- * 2. Parse and validate (raw-sql.ts): refusals cost nothing and never reach the warehouse.
+ * 2. Parse and validate (sql/raw/): refusals cost nothing and never reach the warehouse.
  * 3. Reserve the quota in one transaction on the grant's locked row (re-checking that it is still
  *    active): one query, and as many rows as this query may return — the smaller of
  *    `maxRowsPerQuery` and what is left of `maxRowsPerGrant`. Concurrent queries on any number of
@@ -18,14 +18,13 @@ import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import { DpqError, forbidden } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
-import { parseSql, redact, shapeFingerprint } from '../sql/index.ts';
+import { compileRaw, parseSql, type RawPlan, redact, shapeFingerprint, validateRaw } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
 import type { AccessContext, Actor } from './context.ts';
 import { settleExpired } from './expiry.ts';
 import { applyMask, maskKind, type MaskKind, type Tokenized } from './masking.ts';
 import { type AccessRequest, effectiveStatus, isActiveGrant } from './model.ts';
-import { type RawPlan, validateRaw } from './raw-sql.ts';
 import { getRequest, lockRequest, releaseRows, reserveUsage } from './repository.ts';
 import { storeTokens } from './vault.ts';
 
@@ -149,7 +148,7 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
 
   // A LIMIT within the cap is the caller's; otherwise one row more than the cap tells truncation.
   const fetch = plan.limit !== undefined && plan.limit <= BigInt(cap) ? Number(plan.limit) : cap + 1;
-  const compiled = plan.compile(fetch);
+  const compiled = compileRaw(plan, fetch);
   let result;
   try {
     result = await warehouse.read(compiled.sql, compiled.params);

@@ -5,6 +5,8 @@
  *   validate/  parse tree × dataset policy → the parts of a plan (clause by clause)
  *   plan/      the immutable query plan: node types, builder, sensitivities
  *   compile/   plan → one parametrized statement with per-unit contribution bounding
+ *   raw/       the second plan kind: row-level SELECTs under a grant (validate → RawPlan → SQL),
+ *              sharing the statement checks, the WHERE walker, literals and refusals above
  *
  * `planQuery` runs the first three (pure, never touching the warehouse); `compile` turns a plan
  * into the bounded query whose output contract the noise step reads (see docs/sql.md).
@@ -20,10 +22,11 @@ export async function planQuery(sql: string, dataset: Dataset, options: Validate
 }
 
 export { compile, type CompiledQuery, type OutputColumn } from './compile/index.ts';
-export { ident, Params } from './compile/index.ts';
-export { describe, fingerprint, kindOf, namesOf, notAllowed, parseSql, positionOf, ready, redact, shapeFingerprint } from './parse/index.ts';
-export type { ParsedSql, SourceText } from './parse/index.ts';
+export { fingerprint, parseSql, ready, redact, shapeFingerprint } from './parse/index.ts';
+export type { ParsedSql } from './parse/index.ts';
 export type * from './plan/index.ts';
 export { binLowerEdge, binOf, describePlan, HISTOGRAM_BINS, l2, MEASURES_OF } from './plan/index.ts';
-export { buildScope, checkLikePattern, countLiteral, filterNodes, isLiteral, literalFor, validate } from './validate/index.ts';
-export type { Scope, ValidateOptions } from './validate/index.ts';
+export { compileRaw, isClear, MAX_SELECT_ITEMS, validateRaw } from './raw/index.ts';
+export type { CompiledRawQuery, RawColumn, RawOptions, RawOrderBy, RawPlan } from './raw/index.ts';
+export { filterNodes, validate } from './validate/index.ts';
+export type { ValidateOptions } from './validate/index.ts';

@@ -25,7 +25,7 @@
  *    every declared value has a row (zeros when empty), in domain order.
  * Without GROUP BY the result is one row, also on empty input (a plain aggregate always is).
  */
-import { columnSql, DomainParams, filterSql, gridSql, keySql, tableAlias } from './expressions.ts';
+import { columnSql, DomainParams, filterSql, fromSql, gridSql, keySql } from './expressions.ts';
 import { hashChain, keyHashKind, unitHash } from './hash-order.ts';
 import { type ColumnNode, histogramWidth, type MeasureKind, type MeasurementNode, type QueryPlan } from '../plan/index.ts';
 import { ident, Params } from './sql-text.ts';
@@ -179,14 +179,7 @@ function measuresOf(ctx: CompileContext): Measure[] {
 /** Stage 1, `src`: the FROM clause's rows that pass WHERE, a non-NULL unit and the public domains. */
 function sourceStage(ctx: CompileContext): DomainParams {
   const { plan, params, keyNames } = ctx;
-  const from = plan.tables
-    .map((t, i) => {
-      const table = `${ident(t.schema)}.${ident(t.name)} AS ${tableAlias(i)}`;
-      if (i === 0) return table;
-      const j = plan.joins.find((x) => x.right.table === i)!;
-      return `JOIN ${table} ON ${columnSql(j.right)} = ${columnSql(j.left)}`;
-    })
-    .join('\n    ');
+  const from = fromSql(plan.tables, plan.joins, '\n    ');
   const unit = columnSql(plan.unit);
   const keyExprs = plan.keys.map((k) => keySql(k.expression, params));
   const where = [`${unit} IS NOT NULL`];

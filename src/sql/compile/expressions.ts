@@ -3,11 +3,23 @@
  * own table aliases (t0, t1, …), group keys, WHERE filters, public-domain filters and grid values.
  * Every identifier is quoted and every value a typed parameter (sql-text.ts).
  */
-import { type ColumnNode, type Decimal, decimalToString, type FilterNode, type GroupKeyNode, integerReciprocal, type KeyExpression, parseDecimal, times } from '../plan/index.ts';
+import { type ColumnNode, type Decimal, decimalToString, type FilterNode, type GroupKeyNode, integerReciprocal, type JoinNode, type KeyExpression, type LiteralNode, parseDecimal, type TableNode, times } from '../plan/index.ts';
 import { ident, type Params } from './sql-text.ts';
 
 export const tableAlias = (i: number): string => ident(`t${i}`);
 export const columnSql = (c: ColumnNode): string => `${tableAlias(c.table)}.${ident(c.name)}`;
+
+/** The FROM clause: the first table, then each joined one on its declared unit columns. */
+export function fromSql(tables: readonly TableNode[], joins: readonly JoinNode[], separator: string): string {
+  return tables
+    .map((t, i) => {
+      const table = `${ident(t.schema)}.${ident(t.name)} AS ${tableAlias(i)}`;
+      if (i === 0) return table;
+      const j = joins.find((x) => x.right.table === i)!;
+      return `JOIN ${table} ON ${columnSql(j.right)} = ${columnSql(j.left)}`;
+    })
+    .join(separator);
+}
 
 /**
  * Dates and timestamps a date_trunc/extract key is computed for; others (±infinity, years before 1
@@ -37,14 +49,17 @@ export function keySql(e: KeyExpression, params: Params): string {
   }
 }
 
+/** A literal's placeholder: `$n::type`, or a bare `$n` for an untyped literal (raw id columns). */
+const literalSql = (l: LiteralNode, params: Params): string => (l.untyped === true ? params.add(l.value) : params.typed(l.value, l.type));
+
 export function filterSql(f: FilterNode, params: Params): string {
   switch (f.kind) {
     case 'compare':
-      return `${columnSql(f.column)} ${f.op} ${params.typed(f.value.value, f.value.type)}`;
+      return `${columnSql(f.column)} ${f.op} ${literalSql(f.value, params)}`;
     case 'between':
-      return `${columnSql(f.column)} ${f.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${params.typed(f.low.value, f.low.type)} AND ${params.typed(f.high.value, f.high.type)}`;
+      return `${columnSql(f.column)} ${f.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${literalSql(f.low, params)} AND ${literalSql(f.high, params)}`;
     case 'in':
-      return `${columnSql(f.column)} ${f.negated ? 'NOT IN' : 'IN'} (${f.values.map((v) => params.typed(v.value, v.type)).join(', ')})`;
+      return `${columnSql(f.column)} ${f.negated ? 'NOT IN' : 'IN'} (${f.values.map((v) => literalSql(v, params)).join(', ')})`;
     case 'isNull':
       return `${columnSql(f.column)} IS ${f.negated ? 'NOT NULL' : 'NULL'}`;
     case 'like':

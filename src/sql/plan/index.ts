@@ -5,5 +5,5 @@ export { binLowerEdge, binOf, HISTOGRAM_BINS, histogramSpec, type HistogramSpec,
 export { describePlan } from './describe.ts';
 export type * from './nodes.ts';
 export { type AggregateDraft, buildPlan, combinedBounds, freeze, type PlanParts, publicGroupCount } from './build.ts';
-export { DATE_TRUNC_UNITS, EXTRACT_FIELDS, MEASURES_OF } from './nodes.ts';
+export { COMPARISON_OPERATORS, DATE_TRUNC_UNITS, EXTRACT_FIELDS, isComparison, MEASURES_OF } from './nodes.ts';
 export { countSensitivity, l2, type Sensitivity, sumOfSquaresSensitivity, sumSensitivity, unitsSensitivity } from './sensitivity.ts';

@@ -50,9 +50,17 @@ export interface LiteralNode {
   readonly type: ValueType;
   readonly value: Value;
   readonly position: number;
+  /**
+   * Sent as a bare `$n` that PostgreSQL types from the column (raw queries' id columns, whose SQL
+   * type the policy does not name); `value` is then the literal's text. Never in aggregate plans.
+   */
+  readonly untyped?: true;
 }
 
-export type ComparisonOperator = '=' | '<>' | '<' | '<=' | '>' | '>=';
+/** The comparisons WHERE and HAVING accept, in every query kind. */
+export const COMPARISON_OPERATORS = ['=', '<>', '<', '<=', '>', '>='] as const;
+export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
+export const isComparison = (op: string): op is ComparisonOperator => (COMPARISON_OPERATORS as readonly string[]).includes(op);
 
 export interface CompareNode {
   readonly kind: 'compare';

@@ -3,4 +3,5 @@
 export { countLiteral, isLiteral, literalFor } from './literal.ts';
 export { buildScope, type Scope } from './scope.ts';
 export { validate, type ValidateOptions } from './validate.ts';
-export { checkLikePattern, filterNodes } from './where.ts';
+export { type ClauseRules, COMMON_CLAUSES, refuseClauses, selectStatementOf, type StatementWording } from './statement.ts';
+export { type FilterColumn, filterNodes, filterOf } from './where.ts';

@@ -9,7 +9,7 @@ import { describe, namesOf, notAllowed, positionOf, type SourceText } from '../p
 import { isAggregateCall } from './aggregate.ts';
 import { looksLikeKey } from './group-by.ts';
 import { countLiteral, isLiteral, literalFor } from './literal.ts';
-import type { ComparisonOperator, LiteralNode, OperandNode, OrderByNode, OutputRef, PostProcessNode, PredicateNode, SelectItemNode, ValueType } from '../plan/index.ts';
+import { type ComparisonOperator, isComparison, type LiteralNode, type OperandNode, type OrderByNode, type OutputRef, type PostProcessNode, type PredicateNode, type SelectItemNode, type ValueType } from '../plan/index.ts';
 
 export interface OutputContext {
   readonly source: SourceText;
@@ -22,8 +22,6 @@ export interface OutputContext {
   /** The table column a one-part name resolves to exists (input columns win over aliases in HAVING). */
   isInputColumn(name: string): boolean;
 }
-
-const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
 
 function refuseNode(node: Node, ctx: OutputContext, where: string): never {
   const d = describe(node, where);
@@ -82,7 +80,7 @@ export function predicateOf(node: Node, ctx: OutputContext): PredicateNode {
   const e = node.A_Expr;
   const op = namesOf(e.name).join(' ');
   const position = positionOf(ctx.source, node);
-  if (e.kind === 'AEXPR_OP' && COMPARISONS.has(op) && e.lexpr !== undefined && e.rexpr !== undefined) {
+  if (e.kind === 'AEXPR_OP' && isComparison(op) && e.lexpr !== undefined && e.rexpr !== undefined) {
     const l = operandOf(e.lexpr, ctx);
     const r = operandOf(e.rexpr, ctx);
     if (!isOperand(l) && !isOperand(r)) {

@@ -4,7 +4,7 @@
  * construct, its position and what to write instead. Pure: no warehouse, no clock, no randomness —
  * a refusal costs nothing and reveals nothing.
  */
-import type { Node, ResTarget, SelectStmt } from 'libpg-query';
+import type { Node, ResTarget } from 'libpg-query';
 import type { Dataset } from '../../policy/schema.ts';
 import { aggregateOf, isAggregateCall, type AggregateSpec } from './aggregate.ts';
 import { describe, kindOf, namesOf, notAllowed, type ParsedSql, positionOf } from '../parse/index.ts';
@@ -12,6 +12,7 @@ import { keyDomainOf, keyExpressionOf, keyNameOf, keyTypeOf, looksLikeKey, sameK
 import { type AggregateDraft, buildPlan, type GroupKeyNode, type KeyExpression, publicGroupCount, type QueryPlan, type SelectItemNode } from '../plan/index.ts';
 import { postProcessOf, type OutputContext } from './output-clauses.ts';
 import { buildScope, type Scope } from './scope.ts';
+import { type ClauseRules, COMMON_CLAUSES, refuseClauses, selectStatementOf, type StatementWording } from './statement.ts';
 import { filterOf } from './where.ts';
 
 export interface ValidateOptions {
@@ -23,32 +24,27 @@ export interface ValidateOptions {
   readonly keyedTables?: ReadonlySet<string>;
 }
 
+const AGGREGATE_WORDING: StatementWording = {
+  noun: 'query',
+  multipleHint: 'Send one SELECT statement, without a second statement after a semicolon.',
+  notSelect: (name) => `${name} statements are not allowed: dpq answers aggregate SELECT queries only.`,
+  notSelectHint: 'Send one SELECT with aggregates, e.g. SELECT region, COUNT(*) FROM visits GROUP BY region.',
+};
+
+/** Clauses of a SELECT outside the aggregate subset, refused before anything else is looked at. */
+const AGGREGATE_CLAUSES: ClauseRules = {
+  ...COMMON_CLAUSES,
+  with: { message: 'WITH (common table expressions) is not allowed.', hint: 'Query a dataset table directly, in one SELECT.' },
+  into: { message: 'SELECT INTO (creating a table) is not allowed.', hint: 'Remove INTO …; dpq returns results, it never stores them.' },
+  locking: { message: 'Locking clauses (FOR UPDATE/SHARE) are not allowed.', hint: 'Remove FOR UPDATE; queries run read-only.' },
+  distinct: { message: 'SELECT DISTINCT is not allowed.', hint: 'Use GROUP BY for distinct keys, or COUNT(DISTINCT unit) to count people.' },
+  groupDistinct: { message: 'GROUP BY DISTINCT is not allowed.', hint: 'Write GROUP BY with plain keys.' },
+};
+
 export const MAX_GROUP_KEYS = 8;
 export const MAX_AGGREGATES = 32;
 /** Most groups a query over public domains may release (the cross product of its keys' domains). */
 export const MAX_PUBLIC_GROUPS = 10_000;
-
-const STATEMENT_NAMES: Readonly<Record<string, string>> = {
-  InsertStmt: 'INSERT',
-  UpdateStmt: 'UPDATE',
-  DeleteStmt: 'DELETE',
-  MergeStmt: 'MERGE',
-  CreateStmt: 'CREATE TABLE',
-  CreateTableAsStmt: 'CREATE TABLE AS',
-  DropStmt: 'DROP',
-  TransactionStmt: 'transaction control',
-  VariableSetStmt: 'SET',
-  VariableShowStmt: 'SHOW',
-  CopyStmt: 'COPY',
-  ExplainStmt: 'EXPLAIN',
-  DoStmt: 'DO',
-  CallStmt: 'CALL',
-  PrepareStmt: 'PREPARE',
-  ExecuteStmt: 'EXECUTE',
-  LockStmt: 'LOCK',
-  GrantStmt: 'GRANT',
-  TruncateStmt: 'TRUNCATE',
-};
 
 /**
  * Each quantile of each released group costs an exponential-mechanism draw over a 1024-bin
@@ -79,23 +75,8 @@ function checkQuantileWork(aggregates: readonly AggregateDraft[], keys: readonly
 /** Validate a parsed query against `dataset` and build its plan; throws SQL_NOT_ALLOWED. */
 export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateOptions): QueryPlan {
   const { source } = parsed;
-  const [first, second] = parsed.statements;
-  if (second !== undefined) {
-    throw notAllowed('multiple statements', source.fromByte(second.stmt_location, 0), 'Only one statement per query is allowed.', 'Send one SELECT statement, without a second statement after a semicolon.');
-  }
-  const stmt = first!.stmt!;
-  const kind = kindOf(stmt);
-  if (!('SelectStmt' in stmt)) {
-    const name = STATEMENT_NAMES[kind] ?? kind.replace(/Stmt$/, '');
-    throw notAllowed(name, source.fromByte(first!.stmt_location, 0), `${name} statements are not allowed: dpq answers aggregate SELECT queries only.`, 'Send one SELECT with aggregates, e.g. SELECT region, COUNT(*) FROM visits GROUP BY region.');
-  }
-  for (const t of parsed.tokens) {
-    if (/^u&["']/i.test(t.text)) {
-      throw notAllowed('unicode escape', source.fromByte(t.start), 'Unicode escapes (U&"…", U&\'…\') are not allowed.', 'Write identifiers and strings as plain text.');
-    }
-  }
-  const s = stmt.SelectStmt;
-  checkShape(s, parsed);
+  const s = selectStatementOf(parsed, AGGREGATE_WORDING);
+  refuseClauses(s, parsed, AGGREGATE_CLAUSES);
   const scope = buildScope(s.fromClause ?? [], dataset, source, { keyedTables: options.keyedTables });
 
   // Aggregates, shared between identical calls.
@@ -273,43 +254,3 @@ function publicColumns(scope: Scope): string[] {
       .map(([name]) => name),
   );
 }
-
-/** Clauses of a SELECT outside the subset, refused before anything else is looked at. */
-function checkShape(s: SelectStmt, parsed: ParsedSql): void {
-  const { source } = parsed;
-  /** Position of the first token spelling `word` (for clauses the tree keeps no location of). */
-  const at = (word: string, after = 0): number => {
-    const t = parsed.tokens.find((x) => x.start >= after && x.text.toLowerCase() === word);
-    return t === undefined ? 0 : source.fromByte(t.start);
-  };
-  if (s.op !== undefined && s.op !== 'SETOP_NONE') {
-    const word = s.op.replace('SETOP_', '');
-    throw notAllowed(word, at(word.toLowerCase()), `${word} is not allowed: one SELECT per query.`, 'Send each SELECT as its own query.');
-  }
-  if (s.withClause !== undefined) {
-    throw notAllowed('WITH', source.fromByte(s.withClause.location, at('with')), 'WITH (common table expressions) is not allowed.', 'Query a dataset table directly, in one SELECT.');
-  }
-  if (s.valuesLists !== undefined && s.valuesLists.length > 0) {
-    throw notAllowed('VALUES', at('values'), 'VALUES lists are not allowed.', 'Query a dataset table.');
-  }
-  if (s.intoClause !== undefined) {
-    throw notAllowed('SELECT INTO', positionOf(source, s.intoClause, at('into')), 'SELECT INTO (creating a table) is not allowed.', 'Remove INTO …; dpq returns results, it never stores them.');
-  }
-  if (s.lockingClause !== undefined && s.lockingClause.length > 0) {
-    throw notAllowed('locking clause', at('for'), 'Locking clauses (FOR UPDATE/SHARE) are not allowed.', 'Remove FOR UPDATE; queries run read-only.');
-  }
-  if (s.distinctClause !== undefined && s.distinctClause.length > 0) {
-    const select = parsed.tokens.find((t) => t.text.toLowerCase() === 'select');
-    throw notAllowed('DISTINCT', at('distinct', select?.start ?? 0), 'SELECT DISTINCT is not allowed.', 'Use GROUP BY for distinct keys, or COUNT(DISTINCT unit) to count people.');
-  }
-  if (s.windowClause !== undefined && s.windowClause.length > 0) {
-    throw notAllowed('window function', at('window'), 'WINDOW clauses are not allowed.', 'Use plain aggregates with GROUP BY.');
-  }
-  if (s.groupDistinct === true) {
-    throw notAllowed('GROUP BY DISTINCT', at('distinct'), 'GROUP BY DISTINCT is not allowed.', 'Write GROUP BY with plain keys.');
-  }
-  if (s.limitOption === 'LIMIT_OPTION_WITH_TIES') {
-    throw notAllowed('WITH TIES', at('ties'), 'FETCH … WITH TIES is not allowed.', 'Write LIMIT n.');
-  }
-}
-

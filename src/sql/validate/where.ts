@@ -1,12 +1,14 @@
 /**
  * WHERE: comparisons of one column with literals, combined with AND/OR/NOT — nothing that could
  * raise an error or run long on one person's data. Every literal is typed against its column
- * (literal.ts) and becomes a parameter.
+ * (literal.ts) and becomes a parameter. The one walker for every query kind: aggregate queries use
+ * the default column rule, raw queries (sql/raw/) their own (columns in clear only, id columns
+ * compared with untyped literals) and their own refusal wording.
  */
-import type { Node } from 'libpg-query';
+import type { ColumnRef, Node } from 'libpg-query';
 import { describe, kindOf, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
-import { literalFor } from './literal.ts';
-import type { ColumnNode, ComparisonOperator, FilterNode, LiteralNode, ValueType } from '../plan/index.ts';
+import { isLiteral, literalFor } from './literal.ts';
+import { type ColumnNode, type ComparisonOperator, type FilterNode, isComparison, type LiteralNode, type ValueType } from '../plan/index.ts';
 import type { Scope } from './scope.ts';
 
 /** Most literals one IN list may hold. */
@@ -14,7 +16,6 @@ export const MAX_IN_LIST = 1000;
 /** Most `%` wildcards one LIKE pattern may hold (each can multiply the matching work). */
 export const MAX_LIKE_WILDCARDS = 4;
 
-const COMPARISONS = new Set<ComparisonOperator>(['=', '<>', '<', '<=', '>', '>=']);
 const FLIPPED: Readonly<Record<ComparisonOperator, ComparisonOperator>> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 const LIKE_OPS: Readonly<Record<string, { negated: boolean; caseInsensitive: boolean }>> = {
   '~~': { negated: false, caseInsensitive: false },
@@ -23,19 +24,50 @@ const LIKE_OPS: Readonly<Record<string, { negated: boolean; caseInsensitive: boo
   '!~~*': { negated: true, caseInsensitive: true },
 };
 
+/** A column a condition may use, with the type its literals must have (undefined: untyped). */
+export interface FilterColumn {
+  readonly column: ColumnNode;
+  readonly type: ValueType | undefined;
+}
+
 export interface FilterContext {
   readonly scope: Scope;
   readonly source: SourceText;
+  /** The column a condition's operand names (default: the aggregate rule, `aggregateFilterColumn`). */
+  readonly columnOf?: (node: { ColumnRef: ColumnRef }) => FilterColumn;
+  /** The refusal of a node outside the subset (default: `describe`'s words). */
+  readonly refusal?: (node: Node, where: string) => Error;
 }
 
 function refuseNode(node: Node, ctx: FilterContext, where = 'in WHERE'): never {
+  if (ctx.refusal !== undefined) throw ctx.refusal(node, where);
   const d = describe(node, where);
   throw notAllowed(d.construct, positionOf(ctx.source, node), d.message, d.hint);
 }
 
-/** A column usable in WHERE, with the type its literals must have. */
-function filterColumn(node: Node, ctx: FilterContext): { column: ColumnNode; type: ValueType } {
+function filterColumn(node: Node, ctx: FilterContext): FilterColumn {
   if (!('ColumnRef' in node)) refuseNode(node, ctx);
+  return (ctx.columnOf ?? ((n) => aggregateFilterColumn(n, ctx)))(node);
+}
+
+/** Most characters of an untyped (id column) literal. */
+const MAX_UNTYPED_LITERAL = 200;
+
+/** A literal compared with `column`: typed against it, or (type undefined) a number or string sent untyped. */
+function literalOf(node: Node, { column, type }: FilterColumn, ctx: FilterContext, where: string): LiteralNode {
+  if (type !== undefined) return literalFor(node, type, column.name, ctx.source, where);
+  // An id column's SQL type is not in the policy: the literal goes untyped, and PostgreSQL reads it
+  // as the column's type. Only numbers and strings are accepted.
+  const c = isLiteral(node) ? node.A_Const : undefined;
+  const text = c?.ival !== undefined ? String(c.ival.ival ?? 0) : c?.fval !== undefined ? c.fval.fval : c?.sval !== undefined ? c.sval.sval ?? '' : undefined;
+  if (text === undefined || text.length > MAX_UNTYPED_LITERAL) {
+    throw notAllowed('literal', positionOf(ctx.source, node), `Compare ${column.name} with a number or a quoted string.`, `Write ${column.name} = 42.`);
+  }
+  return { kind: 'literal', type: 'text', value: text, position: positionOf(ctx.source, node), untyped: true };
+}
+
+/** A column usable in an aggregate query's WHERE: aggregatable and not the unit. */
+function aggregateFilterColumn(node: { ColumnRef: ColumnRef }, ctx: FilterContext): FilterColumn {
   const column = ctx.scope.resolve(node.ColumnRef, 'in WHERE');
   const policy = ctx.scope.policyOf(column);
   if (!policy.aggregate) {
@@ -72,7 +104,7 @@ export function filterOf(node: Node, ctx: FilterContext): FilterNode {
   const position = positionOf(ctx.source, node);
   switch (e.kind) {
     case 'AEXPR_OP': {
-      if (!COMPARISONS.has(op as ComparisonOperator) || e.lexpr === undefined || e.rexpr === undefined) refuseNode(node, ctx);
+      if (!isComparison(op) || e.lexpr === undefined || e.rexpr === undefined) refuseNode(node, ctx);
       const leftIsColumn = 'ColumnRef' in e.lexpr;
       const rightIsColumn = 'ColumnRef' in e.rexpr;
       if (!leftIsColumn && !rightIsColumn) {
@@ -81,20 +113,19 @@ export function filterOf(node: Node, ctx: FilterContext): FilterNode {
         throw notAllowed('constant comparison', position, 'A comparison must have a column on one side.', 'Compare a column with a literal: cost > 100.');
       }
       const [colNode, litNode, flipped] = leftIsColumn ? [e.lexpr, e.rexpr, false] : [e.rexpr, e.lexpr, true];
-      const { column, type } = filterColumn(colNode, ctx);
-      const value = literalFor(litNode, type, column.name, ctx.source, 'in WHERE');
-      const cmp = op as ComparisonOperator;
-      return { kind: 'compare', column, op: flipped ? FLIPPED[cmp] : cmp, value };
+      const target = filterColumn(colNode, ctx);
+      const value = literalOf(litNode, target, ctx, 'in WHERE');
+      return { kind: 'compare', column: target.column, op: flipped ? FLIPPED[op] : op, value };
     }
     case 'AEXPR_IN': {
       if (e.lexpr === undefined || e.rexpr === undefined) refuseNode(node, ctx);
-      const { column, type } = filterColumn(e.lexpr, ctx);
+      const target = filterColumn(e.lexpr, ctx);
       const items = 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [e.rexpr];
       if (items.length > MAX_IN_LIST) {
         throw notAllowed('IN list', position, `The IN list has ${items.length} values.`, `Use at most ${MAX_IN_LIST} values.`);
       }
-      const values = items.map((i) => literalFor(i, type, column.name, ctx.source, 'in an IN list'));
-      return { kind: 'in', column, negated: op === '<>', values };
+      const values = items.map((i) => literalOf(i, target, ctx, 'in an IN list'));
+      return { kind: 'in', column: target.column, negated: op === '<>', values };
     }
     case 'AEXPR_LIKE':
     case 'AEXPR_ILIKE': {
@@ -102,7 +133,7 @@ export function filterOf(node: Node, ctx: FilterContext): FilterNode {
       if (like === undefined || e.lexpr === undefined || e.rexpr === undefined) refuseNode(node, ctx);
       const { column, type } = filterColumn(e.lexpr, ctx);
       if (type !== 'text') {
-        throw notAllowed('LIKE', position, `LIKE applies to text columns; ${column.name} is ${type}.`, 'Use comparisons or BETWEEN for this column.');
+        throw notAllowed('LIKE', position, `LIKE applies to text columns; ${column.name} is ${column.type}.`, 'Use comparisons or BETWEEN for this column.');
       }
       if ('FuncCall' in e.rexpr) {
         throw notAllowed('LIKE … ESCAPE', position, 'LIKE … ESCAPE is not allowed.', "Write the pattern with the default escape character \\: diagnosis LIKE 'J\\_%'.");
@@ -114,12 +145,12 @@ export function filterOf(node: Node, ctx: FilterContext): FilterNode {
     case 'AEXPR_BETWEEN':
     case 'AEXPR_NOT_BETWEEN': {
       if (e.lexpr === undefined || e.rexpr === undefined || !('List' in e.rexpr)) refuseNode(node, ctx);
-      const { column, type } = filterColumn(e.lexpr, ctx);
+      const target = filterColumn(e.lexpr, ctx);
       const [lo, hi] = e.rexpr.List.items ?? [];
       if (lo === undefined || hi === undefined) refuseNode(node, ctx);
-      const low: LiteralNode = literalFor(lo, type, column.name, ctx.source, 'in BETWEEN');
-      const high: LiteralNode = literalFor(hi, type, column.name, ctx.source, 'in BETWEEN');
-      return { kind: 'between', column, negated: e.kind === 'AEXPR_NOT_BETWEEN', low, high };
+      const low = literalOf(lo, target, ctx, 'in BETWEEN');
+      const high = literalOf(hi, target, ctx, 'in BETWEEN');
+      return { kind: 'between', column: target.column, negated: e.kind === 'AEXPR_NOT_BETWEEN', low, high };
     }
     default:
       return refuseNode(node, ctx);
