@@ -70,13 +70,12 @@ export {
 } from './accuracy.ts';
 export { normalQuantile } from './normal.ts';
 export {
-  type AggregateKind,
   type MeasurementPart,
+  type MeasurementRequest,
   type BudgetRequest,
   type MeasurementBudget,
   type PartitionSelectionBudget,
   type BudgetSplit,
-  MEASUREMENTS,
   splitBudget,
 } from './budget-split.ts';
 export {

@@ -83,9 +83,7 @@ export interface ReleaseInput {
 }
 
 export function releaseResult({ plan, split, groups, rng, confidence }: ReleaseInput): Release {
-  if (split.measurements.length !== plan.measurements.length) {
-    throw new Error('budget split and plan disagree on the measurements');
-  }
+  // The split is the plan's own (splitFor): one share per plan measurement, in plan order.
   const calibrated: Calibrated[] = plan.measurements.map((m, i) => {
     const share = split.measurements[i]!;
     if (share.mechanism === 'exponential') return { noise: undefined, epsilon: share.epsilon };
