@@ -24,7 +24,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   dp: [],
   policy: ['errors'],
   postgres: [],
-  warehouse: ['policy', 'postgres'],
+  warehouse: ['errors', 'policy', 'postgres'],
   state: ['config', 'postgres'],
   sql: ['errors', 'policy'],
   audit: ['clock', 'log', 'state'],

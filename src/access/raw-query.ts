@@ -20,7 +20,7 @@ import { DpqError, forbidden } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import { compileRaw, parseSql, type RawPlan, redact, shapeFingerprint, validateRaw } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
-import { WarehouseError } from '../warehouse/adapter.ts';
+import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
 import type { AccessContext, Actor } from './context.ts';
 import { settleExpired } from './expiry.ts';
 import { applyMask, maskKind, type MaskKind, type Tokenized } from './masking.ts';
@@ -76,7 +76,7 @@ async function auditRefusal(ctx: AccessContext, actor: Actor, grant: AccessReque
     sqlRedacted: sql === undefined ? null : await redact(sql),
     details: {
       status: effectiveStatus(grant, ctx.services.clock.now()),
-      ...(typeof err.details?.construct === 'string' ? { construct: err.details.construct } : {}),
+      ...(err.is('SQL_NOT_ALLOWED') && err.details !== undefined ? { construct: err.details.construct } : {}),
     },
   };
   await recordAudit(ctx.services, [entry]).catch(() => undefined);
@@ -153,7 +153,7 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
   try {
     result = await warehouse.read(compiled.sql, compiled.params);
   } catch (err: unknown) {
-    const code = err instanceof WarehouseError && !err.reached ? 'UNAVAILABLE' : 'QUERY_FAILED';
+    const code = err instanceof WarehouseError ? warehouseFailure(err).code : 'QUERY_FAILED';
     ctx.metrics.rawQueries.inc({ dataset: grant.dataset, outcome: 'failed' });
     await auditedTransaction(ctx.services, async (tx, record) => {
       await releaseRows(tx, grant.id, cap);

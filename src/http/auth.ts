@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
-import { DpqError } from '../errors.ts';
+import { DpqError, unauthenticated } from '../errors.ts';
 import { type Principal, principalByName } from '../policy/authorize.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { Authenticator } from '../services.ts';
@@ -18,7 +18,6 @@ export interface AuthOptions {
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const unauthenticated = (message: string): DpqError => new DpqError('UNAUTHENTICATED', message);
 
 export function sha256Hex(text: string): string {
   return crypto.createHash('sha256').update(text, 'utf8').digest('hex');

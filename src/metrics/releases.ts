@@ -21,7 +21,7 @@ import { executeRelease, type StoredRelease } from '../queries/execute.ts';
 import { type PreparedQuery, prepareQuery } from '../queries/prepare.ts';
 import type { Services } from '../services.ts';
 import type { StateQuery } from '../state/store.ts';
-import { WarehouseError } from '../warehouse/adapter.ts';
+import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
 import { metricParams } from './validate.ts';
 
 /** A refresh lease lasts longer than any warehouse statement may run (statement_timeout + margin). */
@@ -190,11 +190,12 @@ async function computeRelease(
   try {
     stored = await executeRelease(services, claim.prepared, claim.releaseId, services.clock.now());
   } catch (err: unknown) {
+    const failure = err instanceof WarehouseError ? warehouseFailure(err) : undefined;
     await auditedTransaction(services, async (tx, record) => {
       await tx.query(giveBack, [name, claim.leaseId]);
-      await record([{ ...base, outcome: 'failed', code: 'QUERY_FAILED', details: { metric: name, releaseId: claim.releaseId } }]);
+      await record([{ ...base, outcome: 'failed', code: failure?.code ?? 'QUERY_FAILED', details: { metric: name, releaseId: claim.releaseId } }]);
     });
-    if (err instanceof WarehouseError) throw new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED);
+    if (failure !== undefined) throw failure;
     throw err;
   }
   const releasedAt = services.clock.now();

@@ -4,7 +4,7 @@
  * Out of range is 400 INVALID_REQUEST; an unknown dataset 404; a dataset the principal may not
  * query 403.
  */
-import { DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
+import { forbidden, invalidRequest, notFound } from '../errors.ts';
 import { datasetsFor, may, type Principal } from '../policy/authorize.ts';
 import type { Dataset, Mechanism, Policy } from '../policy/schema.ts';
 
@@ -43,17 +43,17 @@ export function resolveParams(
   const mechanism = body.mechanism ?? dataset.defaults.mechanism;
   const { minEpsilon, maxEpsilon, maxDelta } = dataset.limits;
   if (epsilon < minEpsilon || epsilon > maxEpsilon) {
-    throw new DpqError('INVALID_REQUEST', `epsilon must be between ${minEpsilon} and ${maxEpsilon} on dataset ${name}`, {
+    throw invalidRequest(`epsilon must be between ${minEpsilon} and ${maxEpsilon} on dataset ${name}`, {
       field: 'epsilon',
       min: minEpsilon,
       max: maxEpsilon,
     });
   }
   if (delta > maxDelta) {
-    throw new DpqError('INVALID_REQUEST', `delta must be at most ${maxDelta} on dataset ${name}`, { field: 'delta', max: maxDelta });
+    throw invalidRequest(`delta must be at most ${maxDelta} on dataset ${name}`, { field: 'delta', max: maxDelta });
   }
   if (mechanism === 'gaussian' && delta === 0) {
-    throw new DpqError('INVALID_REQUEST', 'the gaussian mechanism needs delta > 0', { field: 'delta' });
+    throw invalidRequest('the gaussian mechanism needs delta > 0', { field: 'delta' });
   }
   return { datasetName: name, dataset, epsilon, delta, mechanism, confidence: body.confidence ?? DEFAULT_CONFIDENCE };
 }

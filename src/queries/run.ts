@@ -17,10 +17,10 @@ import { auditBatcher } from '../audit/batch.ts';
 import { auditedTransaction } from '../audit/record.ts';
 import { readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
-import { DpqError, FIXED_MESSAGES } from '../errors.ts';
+import { DpqError } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
-import { WarehouseError } from '../warehouse/adapter.ts';
+import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
 import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { budgetLimits, columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
@@ -194,7 +194,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
         {
           ...base,
           outcome: 'failed',
-          code: reached ? 'QUERY_FAILED' : 'UNAVAILABLE',
+          code: err instanceof WarehouseError ? warehouseFailure(err).code : 'QUERY_FAILED',
           epsilon: reached ? charge.epsilon : 0,
           delta: reached ? charge.delta : 0,
           details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null },
@@ -203,7 +203,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     });
     observe('failed', dataset);
     if (!(err instanceof WarehouseError)) throw err;
-    throw reached ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED) : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
+    throw warehouseFailure(err);
   }
   const after = services.clock.now();
   await auditedTransaction(services, async (tx, record) => {

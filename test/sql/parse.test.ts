@@ -7,7 +7,7 @@ async function syntaxPosition(sql: string): Promise<number> {
   const err = await parseSql(sql).catch((e: unknown) => e);
   expect(err).to.be.instanceOf(DpqError);
   expect((err as DpqError).code).to.equal('SQL_SYNTAX');
-  return (err as DpqError).details!.position as number;
+  return (err as DpqError).detailRecord.position as number;
 }
 
 describe('parse: the PostgreSQL grammar, positions in characters', () => {
@@ -28,7 +28,7 @@ describe('parse: the PostgreSQL grammar, positions in characters', () => {
   it('converts the byte offsets of parse-tree locations to character positions', async () => {
     const sql = "SELECT COUNT(*) FROM visits WHERE diagnosis = 'é😀' AND pg_sleep(1) IS NULL";
     const err = await refusal(sql);
-    expect(err.details!.position).to.equal(sql.indexOf('pg_sleep'));
+    expect(err.detailRecord.position).to.equal(sql.indexOf('pg_sleep'));
   });
 
   it('maps bytes and code points to UTF-16 indexes', () => {

@@ -177,7 +177,7 @@ describe('property: the allowed grammar, end to end on PostgreSQL', function () 
         );
         expect(outcome, `mutation ${m}: ${sql}`).to.be.instanceOf(DpqError);
         expect(['SQL_NOT_ALLOWED', 'SQL_SYNTAX']).to.include((outcome as DpqError).code);
-        expect((outcome as DpqError).details?.position).to.be.a('number');
+        expect((outcome as DpqError).detailRecord.position).to.be.a('number');
       }),
       { numRuns: 300 },
     );
