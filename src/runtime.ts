@@ -13,7 +13,7 @@ import { createRandomSource } from './dp/index.ts';
 import { createAuthenticator } from './http/auth.ts';
 import { createTelemetry } from './telemetry.ts';
 import { createLogger, type Logger } from './log.ts';
-import { validateMetrics } from './metrics/validate.ts';
+import { validateMetrics } from './metrics/check.ts';
 import { loadPolicy } from './policy/load.ts';
 import type { Policy } from './policy/schema.ts';
 import type { Services } from './services.ts';

@@ -55,7 +55,7 @@ export {
   rhoForGaussianSigma,
 } from './calibrate.ts';
 export { sampleNoise, releaseInteger, releaseReal, gridValue } from './mechanisms.ts';
-export { type MeasurementInput, type Release, measure } from './release.ts';
+export { type MeasurementInput, type Release, measure } from './measure.ts';
 export { type HalfWidthTarget, epsilonForQueryHalfWidth } from './estimate.ts';
 export {
   type Accuracy,

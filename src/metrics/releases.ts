@@ -22,7 +22,7 @@ import { type PreparedQuery, prepareQuery } from '../queries/prepare.ts';
 import type { Services } from '../services.ts';
 import type { StateQuery } from '../state/store.ts';
 import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
-import { metricParams } from './validate.ts';
+import { metricParams } from './check.ts';
 
 /** A refresh lease lasts longer than any warehouse statement may run (statement_timeout + margin). */
 export const leaseMs = (services: Services): number => Math.max(60_000, services.config.statementTimeoutMs + 30_000);

@@ -7,7 +7,7 @@ import type { CompiledQuery, HistogramSpec, QueryPlan } from '../sql/index.ts';
 import type { Cell, ResultSet } from '../warehouse/adapter.ts';
 
 /** An exact integer cell as bigint; throws on anything else (a fraction, NULL, a float beyond 2^53). */
-export function toBigInt(cell: Cell): bigint {
+export function cellToBigInt(cell: Cell): bigint {
   if (typeof cell === 'bigint') return cell;
   if (typeof cell === 'number' && Number.isSafeInteger(cell)) return BigInt(cell);
   if (typeof cell === 'string') {
@@ -26,7 +26,7 @@ export function decodeHistogram(cell: Cell, spec: HistogramSpec): bigint[] {
     const [b, n] = part.split(':');
     const bin = Number(b);
     if (!Number.isInteger(bin) || bin < 0 || bin >= spec.bins || n === undefined) throw new TypeError(`bad histogram entry ${JSON.stringify(part)}`);
-    counts[bin] = toBigInt(n);
+    counts[bin] = cellToBigInt(n);
   }
   return counts;
 }
@@ -64,10 +64,10 @@ export function decodeResult(plan: QueryPlan, compiled: CompiledQuery, result: R
     compiled.outputs.forEach((out, i) => {
       const cell = row[i] ?? null;
       if (out.kind === 'key') keys[out.key] = cell;
-      else if (out.kind === 'units') units = toBigInt(cell);
+      else if (out.kind === 'units') units = cellToBigInt(cell);
       else {
         const m = plan.measurements[out.measurement]!;
-        values[out.measurement] = m.histogram !== undefined ? Object.freeze({ kind: 'histogram', cell, spec: m.histogram }) : toBigInt(cell);
+        values[out.measurement] = m.histogram !== undefined ? Object.freeze({ kind: 'histogram', cell, spec: m.histogram }) : cellToBigInt(cell);
       }
     });
     return Object.freeze({ keys: Object.freeze(keys), units, values: Object.freeze(values) });

@@ -12,7 +12,7 @@ import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import type { AggregateNode } from '../sql/index.ts';
 import { budgetLimits, budgetRequestFor, type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
-import { type ColumnAccuracy, gridOf, outputNames } from './release.ts';
+import { type ColumnAccuracy, gridOf, outputNames } from './noise.ts';
 import { resolveParams } from './params.ts';
 import type { EstimateBody } from './request.ts';
 

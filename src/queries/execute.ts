@@ -7,7 +7,7 @@ import type { Services } from '../services.ts';
 import { compile } from '../sql/index.ts';
 import { decodeResult } from './decode-result.ts';
 import type { PreparedQuery } from './prepare.ts';
-import { type ColumnAccuracy, type JsonValue, releaseResult } from './release.ts';
+import { type ColumnAccuracy, type JsonValue, releaseResult } from './noise.ts';
 
 /** A release as stored and served again: rows, accuracy and what it cost. */
 export interface StoredRelease {

@@ -6,7 +6,7 @@
  */
 import { forbidden, invalidRequest, notFound } from '../errors.ts';
 import { datasetsFor, may, type Principal } from '../policy/authorize.ts';
-import type { Dataset, Mechanism, Policy } from '../policy/schema.ts';
+import type { Dataset, NoiseMechanism, Policy } from '../policy/schema.ts';
 
 export const DEFAULT_CONFIDENCE = 0.95;
 
@@ -16,7 +16,7 @@ export interface QueryParams {
   /** Undefined only in an estimate that asks for an accuracy instead. */
   readonly epsilon: number;
   readonly delta: number;
-  readonly mechanism: Mechanism;
+  readonly mechanism: NoiseMechanism;
   readonly confidence: number;
 }
 
@@ -35,7 +35,7 @@ export function resolveDataset(policy: Policy, principal: Principal, requested: 
 export function resolveParams(
   policy: Policy,
   principal: Principal,
-  body: { dataset?: string | undefined; epsilon?: number | undefined; delta?: number | undefined; mechanism?: Mechanism | undefined; confidence?: number | undefined },
+  body: { dataset?: string | undefined; epsilon?: number | undefined; delta?: number | undefined; mechanism?: NoiseMechanism | undefined; confidence?: number | undefined },
 ): QueryParams {
   const { name, dataset } = resolveDataset(policy, principal, body.dataset);
   const epsilon = body.epsilon ?? dataset.defaults.epsilon;

@@ -6,7 +6,7 @@ import { DpParameterError } from '../../src/dp/checks.ts';
 import { epsilonForQueryHalfWidth } from '../../src/dp/estimate.ts';
 import { fromGridUnits, grid, toGridUnits } from '../../src/dp/grid.ts';
 import { insecureSeededRandomSource } from '../../src/dp/random.ts';
-import { measure } from '../../src/dp/release.ts';
+import { measure } from '../../src/dp/measure.ts';
 import { integerSensitivity } from '../../src/dp/sensitivity.ts';
 import { AVG, COUNT, QUANTILE, SUM, measurements } from './support/measurements.ts';
 

@@ -8,7 +8,7 @@ import { listMetrics, metricFor, presentRelease } from '../../metrics/catalog.ts
 import { readMetric, releaseHistory } from '../../metrics/releases.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 
 const historyQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
 const STALE_MAX_AGE_S = 300;

@@ -4,7 +4,7 @@ import { estimateBody, queryBody } from '../../queries/request.ts';
 import { runQuery } from '../../queries/run.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 
 export const queryRoutes: RouteModule = (router, services) => {
   router.post('/queries', async (req, res) => {

@@ -78,7 +78,7 @@ const ARITHMETIC = new Set(['+', '-', '*', '/', '%', '^', '|/', '||/', '@', '&',
  * Name a construct that is not allowed where it stands, and say what to write instead.
  * `where` is the clause, for the message ("in WHERE").
  */
-export function describe(node: Node, where: string): Described {
+export function describeNode(node: Node, where: string): Described {
   const kind = kindOf(node);
   const b = bodyOf(node);
   switch (kind) {

@@ -22,7 +22,7 @@ import {
   sumOfSquaresSensitivity,
   sumSensitivity,
   unitsSensitivity,
-  type Sensitivity,
+  type PlanSensitivity,
 } from './sensitivity.ts';
 
 /**
@@ -83,7 +83,7 @@ export function buildPlan(parts: PlanParts): QueryPlan {
       const centered = a.fn !== 'sum';
       const center = b === undefined || !centered ? 0n : floorHalf(b.lower + b.upper);
       const deviation = b === undefined ? 0n : maxBig(abs(b.upper - center), abs(center - b.lower));
-      let sensitivity: Sensitivity;
+      let sensitivity: PlanSensitivity;
       let counts: MeasurementNode['counts'];
       let histogram: HistogramSpec | undefined;
       switch (measure) {

@@ -6,4 +6,4 @@ export { describePlan } from './describe.ts';
 export type * from './nodes.ts';
 export { type AggregateDraft, buildPlan, combinedBounds, freeze, type PlanParts, publicGroupCount } from './build.ts';
 export { COMPARISON_OPERATORS, DATE_TRUNC_UNITS, EXTRACT_FIELDS, isComparison, MEASURES_OF } from './nodes.ts';
-export { countSensitivity, l2, type Sensitivity, sumOfSquaresSensitivity, sumSensitivity, unitsSensitivity } from './sensitivity.ts';
+export { countSensitivity, l2, type PlanSensitivity, sumOfSquaresSensitivity, sumSensitivity, unitsSensitivity } from './sensitivity.ts';

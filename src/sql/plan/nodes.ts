@@ -9,7 +9,7 @@
  */
 import type { ColumnType } from '../../policy/schema.ts';
 import type { HistogramSpec } from './histogram.ts';
-import type { Sensitivity } from './sensitivity.ts';
+import type { PlanSensitivity } from './sensitivity.ts';
 
 /** The SQL types a literal, a key or a domain value can have. */
 export type ValueType = 'integer' | 'numeric' | 'text' | 'boolean' | 'date' | 'timestamp';
@@ -206,7 +206,7 @@ export interface MeasurementNode {
   /** Grid value subtracted from every value before summing (0 for SUM; the bounds' midpoint for AVG/VARIANCE). */
   readonly center: bigint;
   readonly histogram: HistogramSpec | undefined;
-  readonly sensitivity: Sensitivity;
+  readonly sensitivity: PlanSensitivity;
 }
 
 /** Which measurements each aggregate releases (the noise step combines them). */
@@ -229,7 +229,7 @@ export type PartitionsNode =
   | {
       readonly kind: 'private';
       /** Of the per-group distinct-unit count that DP partition selection thresholds. */
-      readonly sensitivity: Sensitivity;
+      readonly sensitivity: PlanSensitivity;
     };
 
 /** Contribution bounding: what compile enforces before aggregation. */

@@ -29,7 +29,7 @@
  * L2 is given squared so it stays exact (ρ-zCDP of the Gaussian mechanism is Δ2² / 2σ²).
  */
 
-export interface Sensitivity {
+export interface PlanSensitivity {
   readonly l1: bigint;
   /** (L2 sensitivity)², exact. */
   readonly l2Squared: bigint;
@@ -41,32 +41,32 @@ export interface Sensitivity {
  * is still released through the same mechanism, which needs a positive scale.
  */
 const atLeastOne = (x: bigint): bigint => (x < 1n ? 1n : x);
-const sens = (l1: bigint, l2Squared: bigint, linf: bigint): Sensitivity =>
+const sens = (l1: bigint, l2Squared: bigint, linf: bigint): PlanSensitivity =>
   Object.freeze({ l1: atLeastOne(l1), l2Squared: atLeastOne(l2Squared), linf: atLeastOne(linf) });
 
 /** A count of rows (or of non-null values, or of rows per histogram bin) under an m-row bound. */
-export function countSensitivity(m: bigint): Sensitivity {
+export function countSensitivity(m: bigint): PlanSensitivity {
   return sens(m, m * m, m);
 }
 
 /** A count of distinct units per group, each unit in at most k groups. */
-export function unitsSensitivity(k: bigint): Sensitivity {
+export function unitsSensitivity(k: bigint): PlanSensitivity {
   return sens(k, k, 1n);
 }
 
 /** A sum of values whose distance to the centre is at most `maxDeviation` per row. */
-export function sumSensitivity(m: bigint, maxDeviation: bigint): Sensitivity {
+export function sumSensitivity(m: bigint, maxDeviation: bigint): PlanSensitivity {
   const s = m * maxDeviation;
   return sens(s, s * s, s);
 }
 
 /** A sum of squared deviations, each at most `maxDeviation`². */
-export function sumOfSquaresSensitivity(m: bigint, maxDeviation: bigint): Sensitivity {
+export function sumOfSquaresSensitivity(m: bigint, maxDeviation: bigint): PlanSensitivity {
   const s = m * maxDeviation * maxDeviation;
   return sens(s, s * s, s);
 }
 
 /** The L2 sensitivity as a number (for display and float calibration only). */
-export function l2(s: Sensitivity): number {
+export function l2(s: PlanSensitivity): number {
   return Math.sqrt(Number(s.l2Squared));
 }

@@ -20,7 +20,7 @@
 import type { ColumnRef, Node, ResTarget, SortBy } from 'libpg-query';
 import { maskOf, tokenDomain } from '../../policy/masks.ts';
 import type { Column, Dataset, Mask } from '../../policy/schema.ts';
-import { describe, kindOf, namesOf, notAllowed, type ParsedSql, positionOf, type SourceText } from '../parse/index.ts';
+import { describeNode, kindOf, namesOf, notAllowed, type ParsedSql, positionOf, type SourceText } from '../parse/index.ts';
 import { type ColumnNode, freeze } from '../plan/index.ts';
 import { buildScope, countLiteral, filterOf, isLiteral, refuseClauses, type Scope, selectStatementOf, type ClauseRules, COMMON_CLAUSES, type StatementWording } from '../validate/index.ts';
 import type { RawColumn, RawOrderBy, RawPlan } from './plan.ts';
@@ -207,7 +207,7 @@ function refusal(node: Node, where: string, source: SourceText): Error {
     const name = namesOf(node.FuncCall.funcname).join('.');
     return notAllowed(`function ${name}`, position, `Functions are not allowed in raw queries (${name}() ${where}).`, 'Select plain columns; filter with comparisons, BETWEEN, IN, LIKE and IS NULL on literals.');
   }
-  const d = describe(node, where);
+  const d = describeNode(node, where);
   return notAllowed(d.construct, position, d.message, kindOf(node) === 'ColumnRef' || kindOf(node) === 'A_Const' ? 'Select plain columns; compare columns with literals in WHERE.' : d.hint);
 }
 

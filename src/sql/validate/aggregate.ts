@@ -6,7 +6,7 @@
  * column's granularity grid here (inward, so clamped values stay inside the bounds).
  */
 import type { FuncCall, Node } from 'libpg-query';
-import { describe, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
+import { describeNode, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { type AggregateDraft, type AggregateFunction, type BoundsNode, ceilQuotient, type ColumnNode, decimalOfNumber, decimalToString, floorQuotient, parseDecimal } from '../plan/index.ts';
 import { numberLiteral } from './literal.ts';
 import type { Scope } from './scope.ts';
@@ -78,7 +78,7 @@ export function aggregateOf(node: { FuncCall: FuncCall }, ctx: AggregateContext)
   const plainColumn = (arg: Node | undefined): ColumnNode => {
     if (arg === undefined) throw refuse(`${upper}()`, `${upper} needs one column.`, `Write ${upper}(column).`);
     if (!('ColumnRef' in arg)) {
-      const d = describe(arg, `inside ${upper}()`);
+      const d = describeNode(arg, `inside ${upper}()`);
       throw notAllowed(d.construct, positionOf(ctx.source, arg, position), d.message, d.construct.startsWith('operator') ? d.hint : `Aggregate a plain column: ${upper}(cost). ${d.hint}`);
     }
     const column = ctx.scope.resolve(arg.ColumnRef, `inside ${upper}()`);

@@ -4,7 +4,7 @@
  * column. The same expressions may appear in the select list, where they must match a GROUP BY key.
  */
 import type { Node } from 'libpg-query';
-import { describe, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
+import { describeNode, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { domainOf } from './domain.ts';
 import { type ColumnNode, DATE_TRUNC_UNITS, type DateTruncUnit, type DomainNode, EXTRACT_FIELDS, type ExtractField, type KeyExpression, type ValueType } from '../plan/index.ts';
 import type { Scope } from './scope.ts';
@@ -25,7 +25,7 @@ export function looksLikeKey(node: Node): boolean {
 function keyColumn(node: Node | undefined, ctx: KeyContext, fallback: number, temporal: boolean, what: string): ColumnNode {
   if (node === undefined || !('ColumnRef' in node)) {
     const position = node === undefined ? fallback : positionOf(ctx.source, node, fallback);
-    const d = node === undefined ? undefined : describe(node, `inside ${what}`);
+    const d = node === undefined ? undefined : describeNode(node, `inside ${what}`);
     throw notAllowed(d?.construct ?? what, position, d?.message ?? `${what} needs a column.`, `Write ${what === 'GROUP BY' ? 'GROUP BY region' : `${what}(…, visited_on)`}.`);
   }
   const column = ctx.scope.resolve(node.ColumnRef, 'as a group key');

@@ -7,7 +7,7 @@
  */
 import type { A_Const, Node } from 'libpg-query';
 import type { ColumnType } from '../../policy/schema.ts';
-import { describe, kindOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
+import { describeNode, kindOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { decimalToString, isInteger, type LiteralNode, parseDecimal, toBigInt, type Value, type ValueType } from '../plan/index.ts';
 
 const INT8_MIN = -(2n ** 63n);
@@ -127,7 +127,7 @@ export function literalFor(node: Node, type: ValueType, what: string, source: So
     if (kind === 'ColumnRef') {
       throw notAllowed('column comparison', position, `Comparing two columns is not allowed (${where}).`, `Compare ${what} with a literal: ${what} > 100.`);
     }
-    const d = describe(node, where);
+    const d = describeNode(node, where);
     throw notAllowed(d.construct, position, d.message, d.hint);
   }
   const raw = rawOf(node.A_Const);

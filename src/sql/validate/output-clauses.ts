@@ -5,7 +5,7 @@
  * compare them with literals.
  */
 import type { Node, SortBy } from 'libpg-query';
-import { describe, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
+import { describeNode, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { isAggregateCall } from './aggregate.ts';
 import { looksLikeKey } from './group-by.ts';
 import { countLiteral, isLiteral, literalFor } from './literal.ts';
@@ -24,7 +24,7 @@ export interface OutputContext {
 }
 
 function refuseNode(node: Node, ctx: OutputContext, where: string): never {
-  const d = describe(node, where);
+  const d = describeNode(node, where);
   throw notAllowed(d.construct, positionOf(ctx.source, node), d.message, d.hint);
 }
 

@@ -11,7 +11,7 @@
  */
 import type { ColumnRef, JoinExpr, Node, RangeVar } from 'libpg-query';
 import type { Column, Dataset, Table } from '../../policy/schema.ts';
-import { describe, kindOf, namesOf, notAllowed, positionOf, type SourceText, startOf } from '../parse/index.ts';
+import { describeNode, kindOf, namesOf, notAllowed, positionOf, type SourceText, startOf } from '../parse/index.ts';
 import type { ColumnNode, JoinNode, TableNode } from '../plan/index.ts';
 
 export interface Scope {
@@ -226,7 +226,7 @@ export function buildScope(from: readonly Node[], dataset: Dataset, source: Sour
       case 'RangeTableSample':
         throw notAllowed('TABLESAMPLE', position, 'TABLESAMPLE is not allowed.', 'Query the whole table: dpq bounds contributions itself.');
       default: {
-        const d = describe(node, 'in FROM');
+        const d = describeNode(node, 'in FROM');
         throw notAllowed(d.construct, position, d.message, d.hint);
       }
     }

@@ -7,7 +7,7 @@
 import type { Node, ResTarget } from 'libpg-query';
 import type { Dataset } from '../../policy/schema.ts';
 import { aggregateOf, isAggregateCall, type AggregateSpec } from './aggregate.ts';
-import { describe, kindOf, namesOf, notAllowed, type ParsedSql, positionOf } from '../parse/index.ts';
+import { describeNode, kindOf, namesOf, notAllowed, type ParsedSql, positionOf } from '../parse/index.ts';
 import { keyDomainOf, keyExpressionOf, keyNameOf, keyTypeOf, looksLikeKey, sameKey } from './group-by.ts';
 import { type AggregateDraft, buildPlan, type GroupKeyNode, type KeyExpression, publicGroupCount, type QueryPlan, type SelectItemNode } from '../plan/index.ts';
 import { postProcessOf, type OutputContext } from './output-clauses.ts';
@@ -20,7 +20,7 @@ export interface ValidateOptions {
   readonly delta: number;
   /** The dataset's name, recorded in the plan. */
   readonly dataset?: string;
-  /** Tables known (from the warehouse catalog, see keyed.ts) to hold at most one row per unit. */
+  /** Tables known (from the warehouse catalog, see warehouse/keyed-tables.ts) to hold at most one row per unit. */
   readonly keyedTables?: ReadonlySet<string>;
 }
 
@@ -115,7 +115,7 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
       const key = keyExpressionOf(val, { scope, source });
       return { name: r.name ?? keyNameOf(key), position, key };
     }
-    const d = describe(val, 'in the select list');
+    const d = describeNode(val, 'in the select list');
     throw notAllowed(d.construct, positionOf(source, val, position), d.message, d.hint);
   });
 
@@ -151,7 +151,7 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
     }
     if ('GroupingSet' in g) throw notAllowed('GROUPING SETS', position, 'GROUPING SETS, ROLLUP and CUBE are not allowed.', 'Group by plain keys; send one query per grouping.');
     if (!looksLikeKey(g)) {
-      const d = describe(g, 'in GROUP BY');
+      const d = describeNode(g, 'in GROUP BY');
       throw notAllowed(d.construct, position, d.message, d.hint);
     }
     addKey(keyExpressionOf(g, { scope, source }), position);

@@ -6,7 +6,7 @@
  * compared with untyped literals) and their own refusal wording.
  */
 import type { ColumnRef, Node } from 'libpg-query';
-import { describe, kindOf, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
+import { describeNode, kindOf, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
 import { isLiteral, literalFor } from './literal.ts';
 import { type ColumnNode, type ComparisonOperator, type FilterNode, isComparison, type LiteralNode, type ValueType } from '../plan/index.ts';
 import type { Scope } from './scope.ts';
@@ -41,7 +41,7 @@ export interface FilterContext {
 
 function refuseNode(node: Node, ctx: FilterContext, where = 'in WHERE'): never {
   if (ctx.refusal !== undefined) throw ctx.refusal(node, where);
-  const d = describe(node, where);
+  const d = describeNode(node, where);
   throw notAllowed(d.construct, positionOf(ctx.source, node), d.message, d.hint);
 }
 

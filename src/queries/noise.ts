@@ -6,7 +6,7 @@
  * private group keys — one partition-selection draw per group before anything else (a group that
  * does not pass is dropped whole). Everything after the draws is post-processing: AVG from the
  * noisy sum and count, VARIANCE from noisy moments, counts floored at 0, values clamped to bounds.
- * HAVING / ORDER BY / LIMIT then run on the released values (post-process.ts).
+ * HAVING / ORDER BY / LIMIT then run on the released values (output-clauses.ts).
  * Accuracy is reported per column from the noise law alone (never from the data), except AVG,
  * whose delta-method interval depends on released values: the widest over the released groups.
  */
@@ -32,7 +32,7 @@ import {
 import { type DecodedGroup, histogramCounts, type PendingHistogram } from './decode-result.ts';
 import type { AggregateNode, QueryPlan } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
-import { applyPostProcessing, type JsonValue, type ReleasedGroup } from './post-process.ts';
+import { applyPostProcessing, type JsonValue, type ReleasedGroup } from './output-clauses.ts';
 
 export type { JsonValue };
 
