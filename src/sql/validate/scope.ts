@@ -33,27 +33,22 @@ export interface ScopeOptions {
 
 const MAX_TABLES = 8;
 
-export function buildScope(from: readonly Node[], dataset: Dataset, source: SourceText, options: ScopeOptions = {}): Scope {
-  const tables: TableNode[] = [];
-  const joins: JoinNode[] = [];
+/** The FROM clause being read: its tables and joins so far, and how names resolve among them. */
+class ScopeBuilder {
+  readonly tables: TableNode[] = [];
+  readonly joins: JoinNode[] = [];
   /** Names merged by USING: resolve unqualified to the leftmost table's column. */
-  const merged = new Map<string, number>();
-  const pos = (n: unknown): number => positionOf(source, n);
+  readonly merged = new Map<string, number>();
 
-  if (from.length === 0) {
-    throw notAllowed('SELECT without FROM', 0, 'The query reads no table.', 'Name a dataset table: SELECT COUNT(*) FROM visits.');
-  }
-  if (from.length > 1) {
-    throw notAllowed(
-      'comma join',
-      pos(from[1]),
-      'Several tables in FROM (a cross join) are not allowed.',
-      'Join declared tables explicitly: FROM visits JOIN patients ON visits.patient_id = patients.patient_id.',
-    );
-  }
+  constructor(
+    readonly dataset: Dataset,
+    readonly source: SourceText,
+    readonly options: ScopeOptions,
+  ) {}
 
-  const addTable = (rv: RangeVar): TableNode => {
-    const position = source.fromByte(rv.location);
+  addTable(rv: RangeVar): TableNode {
+    const { dataset, tables } = this;
+    const position = this.source.fromByte(rv.location);
     const name = rv.relname ?? '';
     const shown = [rv.catalogname, rv.schemaname, name].filter((s) => s !== undefined).join('.');
     if (rv.catalogname !== undefined) {
@@ -97,44 +92,48 @@ export function buildScope(from: readonly Node[], dataset: Dataset, source: Sour
       unit: policy.unit,
       maxRowsPerUnit: policy.maxRowsPerUnit,
       maxGroupsPerUnit: policy.maxGroupsPerUnit,
-      keyed: options.keyedTables?.has(name) ?? false,
+      keyed: this.options.keyedTables?.has(name) ?? false,
       position,
     };
     tables.push(node);
     return node;
-  };
+  }
 
-  const policyOf = (c: ColumnNode): Column => dataset.tables[tables[c.table]!.name]!.columns[c.name]!;
-  const column = (t: TableNode, name: string, position: number): ColumnNode | undefined => {
-    const p = dataset.tables[t.name]!.columns;
+  policyOf(c: ColumnNode): Column {
+    return this.dataset.tables[this.tables[c.table]!.name]!.columns[c.name]!;
+  }
+
+  column(t: TableNode, name: string, position: number): ColumnNode | undefined {
+    const p = this.dataset.tables[t.name]!.columns;
     if (!Object.hasOwn(p, name)) return undefined;
     return { kind: 'column', table: t.index, name, type: p[name]!.type, position };
-  };
+  }
 
-  const unknownColumn = (name: string, position: number, among: readonly TableNode[]): Error => {
-    const names = among.flatMap((t) => Object.keys(dataset.tables[t.name]!.columns));
+  unknownColumn(name: string, position: number, among: readonly TableNode[]): Error {
+    const names = among.flatMap((t) => Object.keys(this.dataset.tables[t.name]!.columns));
     return notAllowed(`column ${name}`, position, `Column "${name}" is not in the dataset policy of ${among.map((t) => t.name).join(', ')}.`, `Use one of: ${[...new Set(names)].join(', ')}.`);
-  };
+  }
 
-  const resolveName = (name: string, position: number, among: readonly TableNode[]): ColumnNode | undefined => {
-    const m = merged.get(name);
-    if (m !== undefined && among.some((t) => t.index === m)) return column(tables[m]!, name, position);
-    const found = among.map((t) => column(t, name, position)).filter((c): c is ColumnNode => c !== undefined);
+  resolveName(name: string, position: number, among: readonly TableNode[]): ColumnNode | undefined {
+    const m = this.merged.get(name);
+    if (m !== undefined && among.some((t) => t.index === m)) return this.column(this.tables[m]!, name, position);
+    const found = among.map((t) => this.column(t, name, position)).filter((c): c is ColumnNode => c !== undefined);
     if (found.length > 1) {
-      throw notAllowed(`column ${name}`, position, `Column "${name}" is ambiguous: several tables have it.`, `Qualify it: ${found.map((c) => `${visibleName(tables[c.table]!)}.${name}`).join(' or ')}.`);
+      throw notAllowed(`column ${name}`, position, `Column "${name}" is ambiguous: several tables have it.`, `Qualify it: ${found.map((c) => `${visibleName(this.tables[c.table]!)}.${name}`).join(' or ')}.`);
     }
     return found[0];
-  };
+  }
 
-  const resolveIn = (ref: ColumnRef, among: readonly TableNode[], context: string): ColumnNode => {
+  resolveIn(ref: ColumnRef, among: readonly TableNode[], context: string): ColumnNode {
+    const { dataset } = this;
     const parts = namesOf(ref.fields);
-    const position = source.fromByte(ref.location);
+    const position = this.source.fromByte(ref.location);
     if (parts.includes('*')) {
       throw notAllowed('SELECT *', position, `* is not allowed (${context}): dpq releases aggregates only.`, 'Name columns inside an aggregate: SELECT COUNT(*), AVG(cost) FROM visits.');
     }
     if (parts.length === 1) {
-      const c = resolveName(parts[0]!, position, among);
-      if (c === undefined) throw unknownColumn(parts[0]!, position, among);
+      const c = this.resolveName(parts[0]!, position, among);
+      if (c === undefined) throw this.unknownColumn(parts[0]!, position, among);
       return c;
     }
     if (parts.length > 3) throw notAllowed(`column ${parts.join('.')}`, position, `"${parts.join('.')}" has too many parts.`, 'Write column or table.column.');
@@ -146,79 +145,84 @@ export function buildScope(from: readonly Node[], dataset: Dataset, source: Sour
     if (t === undefined) {
       throw notAllowed(`table ${tableName}`, position, `"${tableName}" is not a table (or alias) in FROM.`, `Qualify columns with ${among.map(visibleName).join(' or ')}.`);
     }
-    const c = column(t, colName!, position);
-    if (c === undefined) throw unknownColumn(colName!, position, [t]);
+    const c = this.column(t, colName!, position);
+    if (c === undefined) throw this.unknownColumn(colName!, position, [t]);
     return c;
-  };
+  }
 
-  const declared = (a: ColumnNode, b: ColumnNode): boolean => {
-    const ra = `${tables[a.table]!.name}.${a.name}`;
-    const rb = `${tables[b.table]!.name}.${b.name}`;
-    return dataset.joins.some(([x, y]) => (x === ra && y === rb) || (x === rb && y === ra));
-  };
+  /** The policy declares a join between these two columns. */
+  declared(a: ColumnNode, b: ColumnNode): boolean {
+    const ra = `${this.tables[a.table]!.name}.${a.name}`;
+    const rb = `${this.tables[b.table]!.name}.${b.name}`;
+    return this.dataset.joins.some(([x, y]) => (x === ra && y === rb) || (x === rb && y === ra));
+  }
 
-  const joinRefused = (position: number, message: string): Error =>
-    notAllowed('join', position, message, `Join only as the policy declares, on unit columns: ${dataset.joins.map(([a, b]) => `JOIN … ON ${a} = ${b}`).join('; ') || 'this dataset declares no joins'}.`);
+  joinRefused(position: number, message: string): Error {
+    const declared = this.dataset.joins.map(([a, b]) => `JOIN … ON ${a} = ${b}`).join('; ') || 'this dataset declares no joins';
+    return notAllowed('join', position, message, `Join only as the policy declares, on unit columns: ${declared}.`);
+  }
 
-  const walk = (node: Node): void => {
+  walk(node: Node): void {
     if ('RangeVar' in node) {
-      addTable(node.RangeVar);
+      this.addTable(node.RangeVar);
       return;
     }
-    if ('JoinExpr' in node) {
-      const j: JoinExpr = node.JoinExpr;
-      const position = positionOf(source, j.rarg ?? node);
-      if (j.jointype !== 'JOIN_INNER') throw joinRefused(position, `${(j.jointype ?? 'JOIN').replace('JOIN_', '')} joins are not allowed; only inner joins.`);
-      if (j.isNatural === true) throw joinRefused(position, 'NATURAL joins are not allowed.');
-      if (j.alias !== undefined || j.join_using_alias !== undefined) throw joinRefused(position, 'An alias on a join is not allowed.');
-      if (j.larg === undefined || j.rarg === undefined) throw joinRefused(position, 'Incomplete join.');
-      walk(j.larg);
-      if (!('RangeVar' in j.rarg)) {
-        if (kindOf(j.rarg) === 'JoinExpr') throw joinRefused(position, 'Parenthesised (nested) joins are not allowed.');
-        walkOther(j.rarg);
-      }
-      const left = [...tables];
-      const right = addTable((j.rarg as { RangeVar: RangeVar }).RangeVar);
-      let pair: [ColumnNode, ColumnNode];
-      if (j.usingClause !== undefined && j.usingClause.length > 0) {
-        const names = namesOf(j.usingClause);
-        if (names.length !== 1) throw joinRefused(position, 'USING must name exactly one column: the unit column.');
-        const name = names[0]!;
-        const r = column(right, name, position);
-        const l = left.find((t) => t.unit === name && r !== undefined && declared(column(t, name, position)!, r));
-        if (r === undefined || right.unit !== name || l === undefined) throw joinRefused(position, `USING (${name}) is not a declared join on unit columns.`);
-        pair = [column(l, name, position)!, r];
-        if (!merged.has(name)) merged.set(name, l.index);
-      } else if (j.quals !== undefined) {
-        const q = j.quals;
-        const qpos = startOf(source, q, position);
-        if (!('A_Expr' in q) || q.A_Expr.kind !== 'AEXPR_OP' || namesOf(q.A_Expr.name).join() !== '=' ||
-            q.A_Expr.lexpr === undefined || q.A_Expr.rexpr === undefined || !('ColumnRef' in q.A_Expr.lexpr) || !('ColumnRef' in q.A_Expr.rexpr)) {
-          throw joinRefused(qpos, 'A join condition must be one equality of two unit columns.');
-        }
-        const all = [...left, right];
-        const a = resolveIn(q.A_Expr.lexpr.ColumnRef, all, 'in a join condition');
-        const b = resolveIn(q.A_Expr.rexpr.ColumnRef, all, 'in a join condition');
-        const [l, r] = a.table === right.index ? [b, a] : [a, b];
-        if (r.table !== right.index || l.table === right.index) throw joinRefused(qpos, `The condition must compare ${right.name} with a table joined before it.`);
-        const lt = tables[l.table]!;
-        if (l.name !== lt.unit || r.name !== right.unit) throw joinRefused(qpos, 'Joins must be on the unit columns of both tables.');
-        if (!declared(l, r)) throw joinRefused(qpos, `The join ${lt.name}.${l.name} = ${right.name}.${r.name} is not declared in the policy.`);
-        pair = [l, r];
-      } else {
-        throw joinRefused(position, 'A join needs a condition (CROSS JOIN is not allowed).');
-      }
-      joins.push({ kind: 'join', left: pair[0], right: pair[1] });
-      return;
+    if (!('JoinExpr' in node)) this.walkOther(node);
+    const j: JoinExpr = node.JoinExpr;
+    const position = positionOf(this.source, j.rarg ?? node);
+    if (j.jointype !== 'JOIN_INNER') throw this.joinRefused(position, `${(j.jointype ?? 'JOIN').replace('JOIN_', '')} joins are not allowed; only inner joins.`);
+    if (j.isNatural === true) throw this.joinRefused(position, 'NATURAL joins are not allowed.');
+    if (j.alias !== undefined || j.join_using_alias !== undefined) throw this.joinRefused(position, 'An alias on a join is not allowed.');
+    if (j.larg === undefined || j.rarg === undefined) throw this.joinRefused(position, 'Incomplete join.');
+    this.walk(j.larg);
+    if (!('RangeVar' in j.rarg)) {
+      if (kindOf(j.rarg) === 'JoinExpr') throw this.joinRefused(position, 'Parenthesised (nested) joins are not allowed.');
+      this.walkOther(j.rarg);
     }
-    walkOther(node);
-  };
+    const left = [...this.tables];
+    const right = this.addTable(j.rarg.RangeVar);
+    let pair: [ColumnNode, ColumnNode];
+    if (j.usingClause !== undefined && j.usingClause.length > 0) pair = this.usingPair(j.usingClause, left, right, position);
+    else if (j.quals !== undefined) pair = this.onPair(j.quals, left, right, position);
+    else throw this.joinRefused(position, 'A join needs a condition (CROSS JOIN is not allowed).');
+    this.joins.push({ kind: 'join', left: pair[0], right: pair[1] });
+  }
 
-  const walkOther = (node: Node): never => {
-    const position = positionOf(source, node);
+  /** `JOIN t USING (unit)`: a declared join on the unit columns. */
+  usingPair(usingClause: readonly Node[], left: readonly TableNode[], right: TableNode, position: number): [ColumnNode, ColumnNode] {
+    const names = namesOf(usingClause);
+    if (names.length !== 1) throw this.joinRefused(position, 'USING must name exactly one column: the unit column.');
+    const name = names[0]!;
+    const r = this.column(right, name, position);
+    const l = left.find((t) => t.unit === name && r !== undefined && this.declared(this.column(t, name, position)!, r));
+    if (r === undefined || right.unit !== name || l === undefined) throw this.joinRefused(position, `USING (${name}) is not a declared join on unit columns.`);
+    if (!this.merged.has(name)) this.merged.set(name, l.index);
+    return [this.column(l, name, position)!, r];
+  }
+
+  /** `JOIN t ON a.unit = t.unit`: one equality of declared unit columns, `t` on one side. */
+  onPair(q: Node, left: readonly TableNode[], right: TableNode, position: number): [ColumnNode, ColumnNode] {
+    const qpos = startOf(this.source, q, position);
+    if (!('A_Expr' in q) || q.A_Expr.kind !== 'AEXPR_OP' || namesOf(q.A_Expr.name).join() !== '=' ||
+        q.A_Expr.lexpr === undefined || q.A_Expr.rexpr === undefined || !('ColumnRef' in q.A_Expr.lexpr) || !('ColumnRef' in q.A_Expr.rexpr)) {
+      throw this.joinRefused(qpos, 'A join condition must be one equality of two unit columns.');
+    }
+    const all = [...left, right];
+    const a = this.resolveIn(q.A_Expr.lexpr.ColumnRef, all, 'in a join condition');
+    const b = this.resolveIn(q.A_Expr.rexpr.ColumnRef, all, 'in a join condition');
+    const [l, r] = a.table === right.index ? [b, a] : [a, b];
+    if (r.table !== right.index || l.table === right.index) throw this.joinRefused(qpos, `The condition must compare ${right.name} with a table joined before it.`);
+    const lt = this.tables[l.table]!;
+    if (l.name !== lt.unit || r.name !== right.unit) throw this.joinRefused(qpos, 'Joins must be on the unit columns of both tables.');
+    if (!this.declared(l, r)) throw this.joinRefused(qpos, `The join ${lt.name}.${l.name} = ${right.name}.${r.name} is not declared in the policy.`);
+    return [l, r];
+  }
+
+  walkOther(node: Node): never {
+    const position = positionOf(this.source, node);
     switch (kindOf(node)) {
       case 'RangeSubselect': {
-        const open = source.sql.lastIndexOf('(', position);
+        const open = this.source.sql.lastIndexOf('(', position);
         throw notAllowed('subquery', open < 0 ? position : open, 'Subqueries in FROM are not allowed.', 'Query a dataset table directly.');
       }
       case 'RangeFunction':
@@ -230,16 +234,30 @@ export function buildScope(from: readonly Node[], dataset: Dataset, source: Sour
         throw notAllowed(d.construct, position, d.message, d.hint);
       }
     }
-  };
+  }
+}
 
-  walk(from[0]!);
-
+export function buildScope(from: readonly Node[], dataset: Dataset, source: SourceText, options: ScopeOptions = {}): Scope {
+  if (from.length === 0) {
+    throw notAllowed('SELECT without FROM', 0, 'The query reads no table.', 'Name a dataset table: SELECT COUNT(*) FROM visits.');
+  }
+  if (from.length > 1) {
+    throw notAllowed(
+      'comma join',
+      positionOf(source, from[1]),
+      'Several tables in FROM (a cross join) are not allowed.',
+      'Join declared tables explicitly: FROM visits JOIN patients ON visits.patient_id = patients.patient_id.',
+    );
+  }
+  const b = new ScopeBuilder(dataset, source, options);
+  b.walk(from[0]!);
+  const { tables } = b;
   return Object.freeze({
     tables: Object.freeze(tables),
-    joins: Object.freeze(joins),
-    resolve: (ref: ColumnRef, context: string) => resolveIn(ref, tables, context),
-    tryResolveName: (name: string, position: number) => resolveName(name, position, tables),
-    policyOf,
+    joins: Object.freeze(b.joins),
+    resolve: (ref: ColumnRef, context: string) => b.resolveIn(ref, tables, context),
+    tryResolveName: (name: string, position: number) => b.resolveName(name, position, tables),
+    policyOf: (c: ColumnNode) => b.policyOf(c),
     tablePolicy: (index: number) => dataset.tables[tables[index]!.name]!,
     isUnit: (c: ColumnNode) => tables[c.table]!.unit === c.name,
   });
