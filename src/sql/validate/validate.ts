@@ -7,7 +7,7 @@
 import type { Node, ResTarget } from 'libpg-query';
 import type { Dataset } from '../../policy/schema.ts';
 import { aggregateOf, isAggregateCall, type AggregateSpec } from './aggregate.ts';
-import { describeNode, kindOf, namesOf, notAllowed, type ParsedSql, positionOf } from '../parse/index.ts';
+import { describeNode, kindOf, namesOf, notAllowed, type ParsedSql, positionOf, type SourceText } from '../parse/index.ts';
 import { keyDomainOf, keyExpressionOf, keyNameOf, keyTypeOf, looksLikeKey, sameKey } from './group-by.ts';
 import { type AggregateDraft, buildPlan, type GroupKeyNode, type KeyExpression, publicGroupCount, type QueryPlan, type SelectItemNode } from '../plan/index.ts';
 import { postProcessOf, type OutputContext } from './output-clauses.ts';
@@ -72,55 +72,70 @@ function checkQuantileWork(aggregates: readonly AggregateDraft[], keys: readonly
   }
 }
 
-/** Validate a parsed query against `dataset` and build its plan; throws SQL_NOT_ALLOWED. */
-export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateOptions): QueryPlan {
-  const { source } = parsed;
-  const s = selectStatementOf(parsed, AGGREGATE_WORDING);
-  refuseClauses(s, parsed, AGGREGATE_CLAUSES);
-  const scope = buildScope(s.fromClause ?? [], dataset, source, { keyedTables: options.keyedTables });
+/** What the clauses of one aggregate query share while they are read. */
+interface QueryContext {
+  readonly scope: Scope;
+  readonly source: SourceText;
+  /** Aggregates so far, shared between identical calls. */
+  readonly aggregates: AggregateDraft[];
+  readonly identities: Map<string, number>;
+}
 
-  // Aggregates, shared between identical calls.
-  const aggregates: AggregateDraft[] = [];
-  const identities = new Map<string, number>();
-  const addAggregate = (node: Node): number => {
-    if (!isAggregateCall(node)) throw new TypeError('not an aggregate');
-    const spec: AggregateSpec = aggregateOf(node, { scope, source });
-    const known = identities.get(spec.identity);
-    if (known !== undefined) return known;
-    if (aggregates.length >= MAX_AGGREGATES) throw notAllowed('aggregate', spec.position, 'Too many aggregates.', `Use at most ${MAX_AGGREGATES}.`);
-    const { identity, ...draft } = spec;
-    identities.set(identity, aggregates.length);
-    aggregates.push({ ...draft, index: aggregates.length });
-    return aggregates.length - 1;
-  };
+/** A select-list item: an aggregate now, a key expression matched to GROUP BY later. */
+interface Item {
+  readonly name: string;
+  readonly position: number;
+  readonly aggregate?: number;
+  readonly key?: KeyExpression;
+}
 
-  // Select list: aggregates now, key expressions once GROUP BY is known.
-  const targets = s.targetList ?? [];
+interface KeyExpr {
+  readonly expr: KeyExpression;
+  readonly position: number;
+}
+
+/** The index of this aggregate call, adding it unless an identical one is there. */
+function addAggregate(node: Node, ctx: QueryContext): number {
+  if (!isAggregateCall(node)) throw new TypeError('not an aggregate');
+  const spec: AggregateSpec = aggregateOf(node, ctx);
+  const known = ctx.identities.get(spec.identity);
+  if (known !== undefined) return known;
+  if (ctx.aggregates.length >= MAX_AGGREGATES) throw notAllowed('aggregate', spec.position, 'Too many aggregates.', `Use at most ${MAX_AGGREGATES}.`);
+  const { identity, ...draft } = spec;
+  ctx.identities.set(identity, ctx.aggregates.length);
+  ctx.aggregates.push({ ...draft, index: ctx.aggregates.length });
+  return ctx.aggregates.length - 1;
+}
+
+function selectItemsOf(targets: readonly Node[], ctx: QueryContext): Item[] {
+  const { source } = ctx;
   if (targets.length === 0) throw notAllowed('empty select list', 0, 'The select list is empty.', 'Select aggregates: SELECT COUNT(*) FROM visits.');
-  type Item = { name: string; position: number; aggregate?: number; key?: KeyExpression };
-  const items: Item[] = targets.map((t) => {
+  return targets.map((t): Item => {
     if (!('ResTarget' in t)) throw notAllowed(kindOf(t), positionOf(source, t), 'Unexpected select-list item.', 'Select aggregates and group keys.');
     const r: ResTarget = t.ResTarget;
     const position = positionOf(source, t);
     if (r.val === undefined || (r.indirection?.length ?? 0) > 0) throw notAllowed('select item', position, 'Unexpected select-list item.', 'Select aggregates and group keys.');
     const val = r.val;
     if (isAggregateCall(val)) {
-      const aggregate = addAggregate(val);
-      return { name: r.name ?? aggregates[aggregate]!.name, position, aggregate };
+      const aggregate = addAggregate(val, ctx);
+      return { name: r.name ?? ctx.aggregates[aggregate]!.name, position, aggregate };
     }
     if ('ColumnRef' in val && namesOf(val.ColumnRef.fields).includes('*')) {
       throw notAllowed('SELECT *', positionOf(source, val, position), 'SELECT * is not allowed: dpq releases aggregates, never rows.', 'Name columns inside an aggregate: SELECT COUNT(*), AVG(cost) FROM visits.');
     }
     if (looksLikeKey(val)) {
-      const key = keyExpressionOf(val, { scope, source });
+      const key = keyExpressionOf(val, ctx);
       return { name: r.name ?? keyNameOf(key), position, key };
     }
     const d = describeNode(val, 'in the select list');
     throw notAllowed(d.construct, positionOf(source, val, position), d.message, d.hint);
   });
+}
 
-  // GROUP BY.
-  const keyExprs: { expr: KeyExpression; position: number }[] = [];
+/** GROUP BY: keys by position, by output alias or by expression; every selected key must be one. */
+function groupKeysOf(groupClause: readonly Node[], items: readonly Item[], ctx: QueryContext): KeyExpr[] {
+  const { scope, source } = ctx;
+  const keyExprs: KeyExpr[] = [];
   const addKey = (expr: KeyExpression, position: number): void => {
     if (keyExprs.some((k) => sameKey(k.expr, expr))) return;
     if (keyExprs.length >= MAX_GROUP_KEYS) throw notAllowed('GROUP BY', position, 'Too many group keys.', `Group by at most ${MAX_GROUP_KEYS} keys.`);
@@ -131,7 +146,7 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
     if (item.key === undefined) throw notAllowed('GROUP BY', position, `GROUP BY ${what} refers to an aggregate.`, 'Group by columns, date_trunc or extract.');
     return item.key;
   };
-  for (const g of s.groupClause ?? []) {
+  for (const g of groupClause) {
     const position = positionOf(source, g);
     if ('A_Const' in g) {
       const n = g.A_Const.ival?.ival ?? (g.A_Const.ival !== undefined ? 0 : NaN);
@@ -154,7 +169,7 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
       const d = describeNode(g, 'in GROUP BY');
       throw notAllowed(d.construct, position, d.message, d.hint);
     }
-    addKey(keyExpressionOf(g, { scope, source }), position);
+    addKey(keyExpressionOf(g, ctx), position);
   }
   for (const item of items) {
     if (item.key !== undefined && !keyExprs.some((k) => sameKey(k.expr, item.key!))) {
@@ -162,15 +177,19 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
       throw notAllowed(`column ${col}`, item.position, `${item.name} is neither aggregated nor a GROUP BY key.`, `Add it to GROUP BY, or aggregate it: COUNT(${col}).`);
     }
   }
+  return keyExprs;
+}
 
-  // Keys with their domains; private ones need δ > 0.
+/** Keys with their domains; private ones need δ > 0. */
+function groupKeyNodes(keyExprs: readonly KeyExpr[], ctx: QueryContext, options: ValidateOptions): GroupKeyNode[] {
+  const { scope } = ctx;
   const keys: GroupKeyNode[] = keyExprs.map(({ expr, position }, index) => ({
     kind: 'groupKey',
     index,
     expression: expr,
     type: keyTypeOf(expr),
     name: keyNameOf(expr),
-    domain: keyDomainOf(expr, { scope, source }, position),
+    domain: keyDomainOf(expr, ctx, position),
     position,
   }));
   for (const key of keys) {
@@ -185,23 +204,39 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
       );
     }
   }
-  // Too many public groups to release them all: select partitions privately instead (the keys
-  // still drop values outside their domains), which needs δ > 0.
-  let privatePartitions = false;
-  if (keys.length > 0 && keys.every((k) => k.domain.kind === 'public')) {
-    const groups = publicGroupCount(keys);
-    if (groups > MAX_PUBLIC_GROUPS) {
-      if (!(options.delta > 0)) {
-        throw notAllowed(
-          'GROUP BY',
-          keys[0]!.position,
-          `These keys make ${groups} public groups, more than the ${MAX_PUBLIC_GROUPS} released in full; that many need DP partition selection, and this query has δ = 0.`,
-          'Group by fewer keys, or set delta > 0 in the request (e.g. "delta": 1e-7).',
-        );
-      }
-      privatePartitions = true;
-    }
+  return keys;
+}
+
+/**
+ * Too many public groups to release them all: select partitions privately instead (the keys
+ * still drop values outside their domains), which needs δ > 0.
+ */
+function needsPrivatePartitions(keys: readonly GroupKeyNode[], options: ValidateOptions): boolean {
+  if (keys.length === 0 || !keys.every((k) => k.domain.kind === 'public')) return false;
+  const groups = publicGroupCount(keys);
+  if (groups <= MAX_PUBLIC_GROUPS) return false;
+  if (!(options.delta > 0)) {
+    throw notAllowed(
+      'GROUP BY',
+      keys[0]!.position,
+      `These keys make ${groups} public groups, more than the ${MAX_PUBLIC_GROUPS} released in full; that many need DP partition selection, and this query has δ = 0.`,
+      'Group by fewer keys, or set delta > 0 in the request (e.g. "delta": 1e-7).',
+    );
   }
+  return true;
+}
+
+/** Validate a parsed query against `dataset` and build its plan; throws SQL_NOT_ALLOWED. */
+export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateOptions): QueryPlan {
+  const { source } = parsed;
+  const s = selectStatementOf(parsed, AGGREGATE_WORDING);
+  refuseClauses(s, parsed, AGGREGATE_CLAUSES);
+  const scope = buildScope(s.fromClause ?? [], dataset, source, { keyedTables: options.keyedTables });
+  const ctx: QueryContext = { scope, source, aggregates: [], identities: new Map() };
+  const items = selectItemsOf(s.targetList ?? [], ctx);
+  const keyExprs = groupKeysOf(s.groupClause ?? [], items, ctx);
+  const keys = groupKeyNodes(keyExprs, ctx, options);
+  const privatePartitions = needsPrivatePartitions(keys, options);
 
   const select: SelectItemNode[] = items.map((item) => ({
     kind: 'selectItem',
@@ -217,9 +252,9 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
   const outputs: OutputContext = {
     source,
     select,
-    aggregate: addAggregate,
+    aggregate: (node) => addAggregate(node, ctx),
     keyOf(node: Node): number | undefined {
-      const expr = keyExpressionOf(node, { scope, source });
+      const expr = keyExpressionOf(node, ctx);
       const i = keyExprs.findIndex((k) => sameKey(k.expr, expr));
       return i < 0 ? undefined : i;
     },
@@ -231,7 +266,7 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
     outputs,
   );
 
-  checkQuantileWork(aggregates, keys, privatePartitions);
+  checkQuantileWork(ctx.aggregates, keys, privatePartitions);
 
   return buildPlan({
     dataset: options.dataset,
@@ -240,7 +275,7 @@ export function validate(parsed: ParsedSql, dataset: Dataset, options: ValidateO
     unit: { kind: 'column', table: 0, name: scope.tables[0]!.unit, type: 'id', position: scope.tables[0]!.position },
     filter,
     keys,
-    aggregates,
+    aggregates: ctx.aggregates,
     select,
     post,
     privatePartitions,
