@@ -42,15 +42,26 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
           throw new StateUnavailableError(err);
         }
         let broken = false;
+        // Errors the driver raised, as opposed to those of `fn` (a DpqError is an Error without a
+        // code too, and must pass through as it is).
+        const fromDriver = new WeakSet<object>();
+        const run = async (sql: string, params?: unknown[]): Promise<pg.QueryResult> => {
+          try {
+            return await client.query(sql, params);
+          } catch (err: unknown) {
+            if (err !== null && typeof err === 'object') fromDriver.add(err);
+            throw err;
+          }
+        };
         try {
-          await client.query('BEGIN');
+          await run('BEGIN');
           const tx: StateQuery = {
             query: async <R>(sql: string, params: readonly unknown[] = []) => ({
-              rows: (await client.query(sql, params as unknown[])).rows as R[],
+              rows: (await run(sql, params as unknown[])).rows as R[],
             }),
           };
           const result = await fn(tx);
-          await client.query('COMMIT');
+          await run('COMMIT');
           return result;
         } catch (err: unknown) {
           await client.query('ROLLBACK').catch(() => {
@@ -58,6 +69,7 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
           });
           const state = sqlStateOf(err);
           if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue;
+          if (!(err !== null && typeof err === 'object' && fromDriver.has(err))) throw err;
           broken ||= isUnreachable(err);
           throw wrap(err);
         } finally {
