@@ -19,7 +19,7 @@ import { type AccessRequest, effectiveStatus } from './model.ts';
 import type { Notification } from './notify.ts';
 import { view } from './read.ts';
 import { insertRequest, lockOpenRequest } from './repository.ts';
-import { mayBreakGlass, resolveColumns, routeRequest, scopeSensitivity } from './routing.ts';
+import { mayBreakGlass, resolveColumns, routeRequest, type RoutedRule, scopeSensitivity } from './routing.ts';
 import type { CreateBody } from './schemas.ts';
 import { applyTopUp } from './topup.ts';
 
@@ -31,6 +31,32 @@ export function newRequestId(): string {
 }
 
 /** `POST /v1/access-requests` */
+/**
+ * The routed rule's limits on the request (or the break-glass maximum duration): a raw grant's
+ * duration (returned, defaulted), a budget request's ε and δ (null duration).
+ */
+function checkRuleLimits(body: CreateBody, { rule, index }: RoutedRule, breakGlassMax: number | undefined): number | null {
+  if (body.kind === 'raw') {
+    const breakGlass = body.breakGlass;
+    const max = breakGlass ? breakGlassMax : rule.maxDuration;
+    const durationMs = body.durationMinutes !== undefined ? body.durationMinutes * 60_000 : Math.min(DEFAULT_DURATION_MS, max ?? DEFAULT_DURATION_MS);
+    if (max !== undefined && durationMs > max) {
+      throw invalidRequest(`body.durationMinutes: at most ${max / 60_000} minutes (${breakGlass ? 'access.breakGlass' : `access.rules[${index}]`}.maxDuration ${formatDuration(max)})`, {
+        field: 'durationMinutes',
+        maxMinutes: max / 60_000,
+      });
+    }
+    return durationMs;
+  }
+  if (rule.maxEpsilon !== undefined && body.epsilon > rule.maxEpsilon) {
+    throw invalidRequest(`body.epsilon: at most ${rule.maxEpsilon} (access.rules[${index}].maxEpsilon)`, { field: 'epsilon', maxEpsilon: rule.maxEpsilon });
+  }
+  if (rule.maxDelta !== undefined && body.delta > rule.maxDelta) {
+    throw invalidRequest(`body.delta: at most ${rule.maxDelta} (access.rules[${index}].maxDelta)`, { field: 'delta', maxDelta: rule.maxDelta });
+  }
+  return null;
+}
+
 export async function createRequest(ctx: AccessContext, actor: Actor, body: CreateBody): Promise<Record<string, unknown>> {
   const { policy, clock } = ctx.services;
   const { principal } = actor;
@@ -54,24 +80,7 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
   const { rule, index } = routed;
   if (access.requireTicket && body.ticket === undefined) throw invalidRequest('body.ticket: the policy requires a ticket id', { field: 'ticket' });
 
-  let durationMs: number | null = null;
-  if (body.kind === 'raw') {
-    const max = breakGlass ? access.breakGlass!.maxDuration : rule.maxDuration;
-    durationMs = body.durationMinutes !== undefined ? body.durationMinutes * 60_000 : Math.min(DEFAULT_DURATION_MS, max ?? DEFAULT_DURATION_MS);
-    if (max !== undefined && durationMs > max) {
-      throw invalidRequest(`body.durationMinutes: at most ${max / 60_000} minutes (${breakGlass ? 'access.breakGlass' : `access.rules[${index}]`}.maxDuration ${formatDuration(max)})`, {
-        field: 'durationMinutes',
-        maxMinutes: max / 60_000,
-      });
-    }
-  } else {
-    if (rule.maxEpsilon !== undefined && body.epsilon > rule.maxEpsilon) {
-      throw invalidRequest(`body.epsilon: at most ${rule.maxEpsilon} (access.rules[${index}].maxEpsilon)`, { field: 'epsilon', maxEpsilon: rule.maxEpsilon });
-    }
-    if (rule.maxDelta !== undefined && body.delta > rule.maxDelta) {
-      throw invalidRequest(`body.delta: at most ${rule.maxDelta} (access.rules[${index}].maxDelta)`, { field: 'delta', maxDelta: rule.maxDelta });
-    }
-  }
+  const durationMs = checkRuleLimits(body, routed, breakGlass ? access.breakGlass!.maxDuration : undefined);
   const auto =
     !breakGlass &&
     rule.autoApprove !== undefined &&

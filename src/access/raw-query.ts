@@ -97,6 +97,22 @@ async function planFor(ctx: AccessContext, actor: Actor, grant: AccessRequest, d
   }
 }
 
+/** The rows as JSON, each column in clear or under its mask; the tokens made on the way. */
+function maskRows(ctx: AccessContext, plan: RawPlan, dataset: string, rows: readonly (readonly Cell[])[]) {
+  const tokenized = new Map<string, Tokenized>();
+  const masked: Record<string, MaskKind> = {};
+  for (const c of plan.columns) if (c.mask !== undefined) masked[c.ref] = maskKind(c.mask);
+  const out = rows.map((row) => {
+    const o: Record<string, JsonCell> = {};
+    plan.columns.forEach((c, i) => {
+      const cell = row[i] ?? null;
+      o[c.name] = c.mask === undefined ? jsonCell(cell) : applyMask(c.mask, cell, { keys: ctx.keys, dataset, columnRef: c.domain, tokenized });
+    });
+    return o;
+  });
+  return { out, masked, tokenized };
+}
+
 export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: string, sql: string): Promise<RawQueryResponse> {
   const { services } = ctx;
   const { state, warehouse, policy, clock } = services;
@@ -164,17 +180,7 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
 
   const truncated = result.rows.length > cap;
   const rows = truncated ? result.rows.slice(0, cap) : result.rows;
-  const tokenized = new Map<string, Tokenized>();
-  const masked: Record<string, MaskKind> = {};
-  for (const c of plan.columns) if (c.mask !== undefined) masked[c.ref] = maskKind(c.mask);
-  const out = rows.map((row) => {
-    const o: Record<string, JsonCell> = {};
-    plan.columns.forEach((c, i) => {
-      const cell = row[i] ?? null;
-      o[c.name] = c.mask === undefined ? jsonCell(cell) : applyMask(c.mask, cell, { keys: ctx.keys, dataset: grant.dataset, columnRef: c.domain, tokenized });
-    });
-    return o;
-  });
+  const { out, masked, tokenized } = maskRows(ctx, plan, grant.dataset, rows);
 
   const usage = await auditedTransaction(ctx.services, async (tx, record) => {
     await releaseRows(tx, grant.id, cap - rows.length);

@@ -14,14 +14,15 @@
  */
 import crypto from 'node:crypto';
 import { auditBatcher } from '../audit/batch.ts';
+import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction } from '../audit/record.ts';
-import { readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
+import { type AccountKey, type BudgetStatus, type Limit, readStatus, type Refusal, refund, reserve } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { DpqError } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
-import { cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
+import { type CachedRelease, cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { budgetLimits, columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
 import { executeRelease, type StoredRelease } from './execute.ts';
@@ -73,14 +74,88 @@ export async function auditRefusal(services: Services, ctx: RequestContext, body
   );
 }
 
-export async function runQuery(services: Services, ctx: RequestContext, body: QueryBody): Promise<QueryResponse> {
+/** A replay-cache hit: the stored release, audited (group commit), free, with the caller's budget. */
+async function replay(services: Services, ctx: RequestContext, hit: CachedRelease, key: AccountKey, limit: Limit): Promise<QueryResponse> {
+  const stored = JSON.parse(hit.body) as StoredRelease;
+  // The replay's audit entry (group-committed with others) and the caller's budget, together.
+  const [, budget] = await Promise.all([
+    auditBatcher(services).record({
+      actor: ctx.principal.name,
+      action: 'query',
+      dataset: key.dataset,
+      sqlFingerprint: hit.fingerprint,
+      sqlRedacted: hit.redacted,
+      httpRequestId: ctx.httpRequestId,
+      outcome: 'cached',
+      epsilon: 0,
+      delta: 0,
+      rowCount: stored.rows.length,
+      details: { releaseId: stored.id },
+    }),
+    readStatus(services.state, key, limit),
+  ]);
+  return {
+    ...stored,
+    privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
+    budget,
+  };
+}
+
+/** The refusal of a query the budget cannot pay, with the access requests that would continue. */
+function budgetExhausted(dataset: string, refusal: Refusal, columns: readonly string[]): DpqError<'BUDGET_EXHAUSTED'> {
+  return new DpqError(
+    'BUDGET_EXHAUSTED',
+    refusal.scope === 'dataset'
+      ? `the dataset's total budget cannot pay for this query`
+      : `this query needs ε=${refusal.required.epsilon}, δ=${refusal.required.delta}; your remaining budget is ε=${refusal.remaining.epsilon}, δ=${refusal.remaining.delta}`,
+    {
+      required: refusal.required,
+      remaining: refusal.remaining,
+      scope: refusal.scope,
+      requestAccess: requestAccessPointer(dataset, refusal.required, columns),
+    },
+  );
+}
+
+/**
+ * Audit a run that failed after its charge. Anything but a warehouse that was never reached leaves
+ * the cost spent; an unreached one is refunded in the same transaction.
+ */
+async function auditFailure(
+  services: Services,
+  err: unknown,
+  run: { base: Omit<AuditEntryInput, 'outcome'>; key: AccountKey; total: Limit | undefined; split: PreparedQuery['split']; id: string },
+): Promise<void> {
+  const { base, key, total, split, id } = run;
+  const reached = !(err instanceof WarehouseError) || err.reached;
+  await auditedTransaction(services, async (tx, record) => {
+    if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
+    await record([
+      {
+        ...base,
+        outcome: 'failed',
+        code: err instanceof WarehouseError ? warehouseFailure(err).code : 'QUERY_FAILED',
+        epsilon: reached ? split.charge.epsilon : 0,
+        delta: reached ? split.charge.delta : 0,
+        details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null },
+      },
+    ]);
+  });
+}
+
+/** Counts a query's outcome and its latency since this call. */
+function observer(services: Services): (outcome: string, dataset: string) => void {
   const started = process.hrtime.bigint();
-  const observe = (outcome: string, dataset: string): void => {
+  return (outcome, dataset) => {
     // Only policy datasets become label values: a caller's text must not grow the series.
     const label = Object.hasOwn(services.policy.datasets, dataset) ? dataset : 'unknown';
     services.telemetry.queries.inc({ dataset: label, outcome });
     services.telemetry.queryLatency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
   };
+}
+
+export async function runQuery(services: Services, ctx: RequestContext, body: QueryBody): Promise<QueryResponse> {
+  const observe = observer(services);
   const refused = async (err: unknown, prepared?: PreparedQuery): Promise<never> => {
     if (err instanceof DpqError && err.status < 500) {
       await auditRefusal(services, ctx, body, err, prepared);
@@ -115,30 +190,9 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     hit = await lookupRelease(services.state, [keyOf(prepared.fingerprint)], now);
   }
   if (hit !== undefined) {
-    const stored = JSON.parse(hit.body) as StoredRelease;
-    // The replay's audit entry (group-committed with others) and the caller's budget, together.
-    const [, budget] = await Promise.all([
-      auditBatcher(services).record({
-        actor: ctx.principal.name,
-        action: 'query',
-        dataset,
-        sqlFingerprint: hit.fingerprint,
-        sqlRedacted: hit.redacted,
-        httpRequestId: ctx.httpRequestId,
-        outcome: 'cached',
-        epsilon: 0,
-        delta: 0,
-        rowCount: stored.rows.length,
-        details: { releaseId: stored.id },
-      }),
-      readStatus(services.state, key, limit),
-    ]);
+    const replayed = await replay(services, ctx, hit, key, limit);
     observe('cached', dataset);
-    return {
-      ...stored,
-      privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
-      budget,
-    };
+    return replayed;
   }
   if (prepared === undefined) throw new Error('unreachable: a miss always prepares');
   const { plan, split } = prepared;
@@ -165,19 +219,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   });
   if (!reservation.ok) {
     observe('refused', dataset);
-    const { refusal } = reservation;
-    throw new DpqError(
-      'BUDGET_EXHAUSTED',
-      refusal.scope === 'dataset'
-        ? `the dataset's total budget cannot pay for this query`
-        : `this query needs ε=${refusal.required.epsilon}, δ=${refusal.required.delta}; your remaining budget is ε=${refusal.remaining.epsilon}, δ=${refusal.remaining.delta}`,
-      {
-        required: refusal.required,
-        remaining: refusal.remaining,
-        scope: refusal.scope,
-        requestAccess: requestAccessPointer(dataset, refusal.required, columnsRead(plan)),
-      },
-    );
+    throw budgetExhausted(dataset, reservation.refusal, columnsRead(plan));
   }
   services.telemetry.epsilonSpent.inc({ dataset }, charge.epsilon);
 
@@ -186,21 +228,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   try {
     stored = await executeRelease(services, prepared, id, now);
   } catch (err: unknown) {
-    // Anything but a warehouse that was never reached leaves the cost spent.
-    const reached = !(err instanceof WarehouseError) || err.reached;
-    await auditedTransaction(services, async (tx, record) => {
-      if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
-      await record([
-        {
-          ...base,
-          outcome: 'failed',
-          code: err instanceof WarehouseError ? warehouseFailure(err).code : 'QUERY_FAILED',
-          epsilon: reached ? charge.epsilon : 0,
-          delta: reached ? charge.delta : 0,
-          details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null },
-        },
-      ]);
-    });
+    await auditFailure(services, err, { base, key, total, split, id });
     observe('failed', dataset);
     if (!(err instanceof WarehouseError)) throw err;
     throw warehouseFailure(err);
