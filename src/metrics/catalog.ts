@@ -3,7 +3,7 @@
  * account's budget), one metric looked up by name with its access check, and a stored release as
  * the JSON the API returns. The HTTP routes only add caching headers around these.
  */
-import { readStatus, type BudgetStatus } from '../budget/ledger.ts';
+import { readStatus } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
@@ -39,17 +39,8 @@ export function presentRelease(name: string, r: MetricRelease, stale: boolean): 
   };
 }
 
-export interface MetricSummary {
-  readonly name: string;
-  readonly dataset: string;
-  readonly description: string | null;
-  readonly epsilon: number;
-  readonly refresh: string;
-  readonly budget: BudgetStatus;
-}
-
 /** Every metric this principal may read, with the budget of its metric account this period. */
-export async function listMetrics(services: Services, principal: Principal): Promise<MetricSummary[]> {
+export async function listMetrics(services: Services, principal: Principal) {
   const now = services.clock.now();
   return Promise.all(
     Object.entries(services.policy.metrics)
