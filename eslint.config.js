@@ -43,6 +43,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'warn',
       'no-useless-assignment': 'warn',
       'no-control-regex': 'warn',
+      '@typescript-eslint/prefer-promise-reject-errors': 'warn',
     },
   },
   {

@@ -5,15 +5,12 @@
  * as the reference.
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { mintToken } from '../src/http/auth.ts';
 import { loadDemo } from '../src/warehouse/demo.ts';
 import { findPgBin } from '../test/support/postgres.ts';
 import { spawnServer } from '../test/support/service.ts';
-import { type BenchContext, type BenchRow, closedLoop, percentile } from './types.ts';
+import { type BenchContext, type BenchRow, closedLoop, percentile, queryPoster, unlimitedBudgetPolicy } from './types.ts';
 
 const SECONDS = 8;
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
@@ -54,25 +51,10 @@ export default async function queriesBench(ctx: BenchContext): Promise<BenchRow[
   await loadDemo(client);
   await client.end();
 
-  const policy = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-bench-policy-'));
-  for (const f of fs.readdirSync('policies')) {
-    const text = fs.readFileSync(path.join('policies', f), 'utf8');
-    fs.writeFileSync(
-      path.join(policy, f),
-      text.replace('analyst: { epsilon: 10, delta: 1.0e-6 }', 'analyst: { epsilon: 1.0e9, delta: 1.0e-6 }').replace('total:   { epsilon: 200, delta: 1.0e-5 }', 'total: { epsilon: 1.0e9, delta: 1.0e-5 }'),
-    );
-  }
+  const policy = unlimitedBudgetPolicy();
   const server = await spawnServer({ DATABASE_URL: url, DPQ_JWT_SECRET: SECRET, DPQ_TOKEN_KEY: '44'.repeat(32), DPQ_POLICY_DIR: policy, DPQ_RATE_LIMIT: '0', LOG_LEVEL: 'error' });
   const token = await mintToken(new TextEncoder().encode(SECRET), 'alice');
-  const post = async (sql: string): Promise<boolean> => {
-    const r = await fetch(`${server.url}/v1/queries`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sql, epsilon: 0.1 }),
-    });
-    await r.arrayBuffer();
-    return r.status === 200;
-  };
+  const post = queryPoster(server.url, token);
 
   const rows: BenchRow[] = [];
   const tps8 = pgbench(ctx, cluster.urlFor('bench_pgbench'), 8);

@@ -4,6 +4,9 @@
  * same file (by `figure` within the same `scenario` group or by a full `scenario`/`figure` pair);
  * `bench/run.ts` computes the ratio value / reference value so comparisons are side by side, in one run.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Cluster } from '../test/support/postgres.ts';
 
 export interface BenchRow {
@@ -57,4 +60,30 @@ export async function closedLoop(clients: number, seconds: number, call: (i: num
     }),
   );
   return { ok, rate: ok / ((performance.now() - start) / 1000), latencies: latencies.sort((a, b) => a - b) };
+}
+
+/** The demo policies with budgets too large to run out during a benchmark, in a temp folder. */
+export function unlimitedBudgetPolicy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-bench-policy-'));
+  for (const f of fs.readdirSync('policies')) {
+    const text = fs.readFileSync(path.join('policies', f), 'utf8');
+    fs.writeFileSync(
+      path.join(dir, f),
+      text.replace('analyst: { epsilon: 10, delta: 1.0e-6 }', 'analyst: { epsilon: 1.0e9, delta: 1.0e-6 }').replace('total:   { epsilon: 200, delta: 1.0e-5 }', 'total: { epsilon: 1.0e9, delta: 1.0e-5 }'),
+    );
+  }
+  return dir;
+}
+
+/** A POST /v1/queries caller at ε = 0.1; true when answered. */
+export function queryPoster(serverUrl: string, token: string): (sql: string) => Promise<boolean> {
+  return async (sql) => {
+    const r = await fetch(`${serverUrl}/v1/queries`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql, epsilon: 0.1 }),
+    });
+    await r.arrayBuffer();
+    return r.status === 200;
+  };
 }

@@ -49,11 +49,16 @@ export interface ErrorDetails {
     readonly maxDelta?: number;
     readonly maxMinutes?: number;
     readonly known?: readonly string[];
+    /** The wire protocol's session setting or bind parameter at fault, and the count it expects. */
+    readonly setting?: string;
+    readonly parameter?: number;
+    readonly parameters?: number;
   };
   readonly SQL_SYNTAX: { readonly position: number };
-  readonly SQL_NOT_ALLOWED: { readonly construct: string; readonly position: number; readonly hint: string };
+  /** `position` and `hint` for SQL text; the wire protocol also refuses messages (no position). */
+  readonly SQL_NOT_ALLOWED: { readonly construct: string; readonly position?: number; readonly hint?: string; readonly sqlState?: string | null };
   readonly UNAUTHENTICATED: never;
-  readonly FORBIDDEN: { readonly roles?: readonly string[]; readonly status?: string };
+  readonly FORBIDDEN: { readonly roles?: readonly string[]; readonly status?: string; readonly sqlState?: string };
   readonly BUDGET_EXHAUSTED:
     | { readonly metric: string }
     | {

@@ -6,15 +6,23 @@ import type http from 'node:http';
 import { createApp } from './http/app.ts';
 import { demoPickerEnabled, demoPrincipals } from './http/console.ts';
 import { ROUTES } from './http/routes/index.ts';
+import { listenPg, type PgServer } from './pgwire/server.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface RunningServer {
   readonly url: string;
   readonly server: http.Server;
+  /** The wire-protocol listener, when one was asked for. */
+  readonly pg: PgServer | undefined;
   stop(): Promise<void>;
 }
 
-export async function listen(runtime: Runtime, port = runtime.config.port, host = runtime.config.host): Promise<RunningServer> {
+export interface ListenOptions {
+  /** Open the wire protocol on this port of `host` (0: any free port); undefined: not at all. */
+  readonly pgPort?: number | undefined;
+}
+
+export async function listen(runtime: Runtime, port = runtime.config.port, host = runtime.config.host, options: ListenOptions = {}): Promise<RunningServer> {
   const app = createApp(
     runtime,
     ROUTES,
@@ -24,6 +32,13 @@ export async function listen(runtime: Runtime, port = runtime.config.port, host 
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 5_000;
+  let pg: PgServer | undefined;
+  try {
+    pg = options.pgPort === undefined ? undefined : await listenPg(runtime, options.pgPort, host);
+  } catch (err: unknown) {
+    server.close();
+    throw err;
+  }
   const address = server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
@@ -31,8 +46,10 @@ export async function listen(runtime: Runtime, port = runtime.config.port, host 
   return {
     url: `http://${shownHost}:${boundPort}`,
     server,
+    pg,
     stop() {
       stopping ??= (async () => {
+        await pg?.stop();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), 10_000);
           server.close(() => {

@@ -7,6 +7,7 @@
  */
 import type { AuditEntryInput } from './entry.ts';
 import { type AuditDeps, recordAudit } from './record.ts';
+import { withTransportDetail } from './transport.ts';
 
 interface Pending {
   readonly entry: AuditEntryInput;
@@ -28,7 +29,7 @@ export class AuditBatcher {
   /** Resolves once `entry` is committed to the chain; rejects when its batch could not be. */
   record(entry: AuditEntryInput): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ entry, resolve, reject });
+      this.#queue.push({ entry: withTransportDetail(entry), resolve, reject });
       if (!this.#flushing) void this.#flush();
     });
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { StateQuery, StateStore } from '../state/store.ts';
 import type { AuditEntryInput } from './entry.ts';
 import { type AppendResult, appendAudit } from './log.ts';
+import { withTransportDetail } from './transport.ts';
 
 export type RecordAudit = (entries: readonly AuditEntryInput[]) => Promise<void>;
 
@@ -24,7 +25,7 @@ export async function auditedTransaction<T>(deps: AuditDeps, fn: (tx: StateQuery
   const result = await deps.state.transaction(async (tx) => {
     checkpoints = []; // a retried attempt starts over
     return fn(tx, async (entries) => {
-      const appended = await appendAudit(tx, deps.clock.now(), entries);
+      const appended = await appendAudit(tx, deps.clock.now(), entries.map(withTransportDetail));
       checkpoints.push(...appended.filter((a) => a.checkpoint));
     });
   });

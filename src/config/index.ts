@@ -48,6 +48,11 @@ const envSchema = z
     DPQ_NOISE_SEED: optionalString,
     DPQ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     DPQ_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
+    DPQ_PG_PORT: z.coerce.number().int().min(0).max(65535).default(5433),
+    DPQ_PG_TLS_CERT: optionalString,
+    DPQ_PG_TLS_KEY: optionalString,
+    DPQ_PG_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
+    DPQ_PG_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
     NODE_ENV: optionalString,
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   })
@@ -57,6 +62,13 @@ const envSchema = z
         code: 'custom',
         path: ['DPQ_NOISE_SEED'],
         message: 'deterministic noise is refused when NODE_ENV=production',
+      });
+    }
+    if ((env.DPQ_PG_TLS_CERT === undefined) !== (env.DPQ_PG_TLS_KEY === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.DPQ_PG_TLS_CERT === undefined ? 'DPQ_PG_TLS_CERT' : 'DPQ_PG_TLS_KEY'],
+        message: 'DPQ_PG_TLS_CERT and DPQ_PG_TLS_KEY go together',
       });
     }
     if (env.DPQ_JWKS_URL !== undefined && (env.DPQ_JWT_ISSUER === undefined || env.DPQ_JWT_AUDIENCE === undefined)) {
@@ -84,6 +96,13 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** Requests per minute per principal and replica (0: no limit). */
   readonly rateLimitPerMinute: number;
+  /** The PostgreSQL wire protocol's port on `host` (0: off), TLS files, session limits. */
+  readonly pgPort: number;
+  readonly pgTlsCert: string | undefined;
+  readonly pgTlsKey: string | undefined;
+  readonly pgMaxConnections: number;
+  /** Idle sessions are closed after this long (0: never). */
+  readonly pgIdleTimeoutMs: number;
   readonly production: boolean;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** True when the warehouse is the embedded PGlite (demo mode). */
@@ -123,6 +142,11 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     noiseSeed: e.DPQ_NOISE_SEED,
     statementTimeoutMs: e.DPQ_STATEMENT_TIMEOUT_MS,
     rateLimitPerMinute: e.DPQ_RATE_LIMIT,
+    pgPort: e.DPQ_PG_PORT,
+    pgTlsCert: e.DPQ_PG_TLS_CERT,
+    pgTlsKey: e.DPQ_PG_TLS_KEY,
+    pgMaxConnections: e.DPQ_PG_MAX_CONNECTIONS,
+    pgIdleTimeoutMs: e.DPQ_PG_IDLE_TIMEOUT_MS,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     embedded: databaseUrl === undefined,

@@ -9,7 +9,7 @@ import type { Services } from '../services.ts';
 import { type ConsoleOptions, consoleRoutes } from './console.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { accessLog, authenticate, requestId } from './middleware.ts';
-import { rateLimit } from './rate-limit.ts';
+import { rateLimit, rateLimiterOf } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
 
 /** A route module: mounts its endpoints on the authenticated `/v1` router. */
@@ -31,7 +31,7 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   });
   v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   v1.use(authenticate(services));
-  v1.use(rateLimit(services.config.rateLimitPerMinute, services.clock));
+  v1.use(rateLimit(rateLimiterOf(services)));
   for (const mount of modules) mount(v1, services);
   app.use('/v1', v1);
   app.use(consoleRoutes(consoleOptions));

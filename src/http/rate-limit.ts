@@ -2,7 +2,8 @@
  * A per-principal request limit (token bucket, per replica): `DPQ_RATE_LIMIT` requests per minute,
  * refilled continuously, with bursts up to the same number. Past it: 429 RATE_LIMITED with
  * Retry-After. It protects the warehouse and the state store from one runaway client; the privacy
- * budget, not this limit, is what bounds what a principal can learn.
+ * budget, not this limit, is what bounds what a principal can learn. One limiter per service, so
+ * HTTP requests and wire-protocol statements draw from the same buckets.
  */
 import type { RequestHandler } from 'express';
 import { DpqError } from '../errors.ts';
@@ -14,12 +15,23 @@ interface Bucket {
   at: number;
 }
 
-export function rateLimit(perMinute: number, clock: Clock): RequestHandler {
+/** Take one token for `principal`; a RATE_LIMITED error when there is none. */
+export type RateLimiter = (principal: string) => DpqError | undefined;
+
+const limiters = new WeakMap<object, RateLimiter>();
+
+/** The limiter of a service (`owner`: its Services object), made on first use. */
+export function rateLimiterOf(owner: { readonly config: { readonly rateLimitPerMinute: number }; readonly clock: Clock }): RateLimiter {
+  let limiter = limiters.get(owner);
+  if (limiter === undefined) limiters.set(owner, (limiter = createRateLimiter(owner.config.rateLimitPerMinute, owner.clock)));
+  return limiter;
+}
+
+export function createRateLimiter(perMinute: number, clock: Clock): RateLimiter {
   const buckets = new Map<string, Bucket>();
   const ratePerMs = perMinute / 60_000;
-  return (_req, res, next) => {
-    if (perMinute <= 0) return next();
-    const name = principalOf(res).name;
+  return (name) => {
+    if (perMinute <= 0) return undefined;
     const now = clock.now().getTime();
     const b = buckets.get(name) ?? { tokens: perMinute, at: now };
     b.tokens = Math.min(perMinute, b.tokens + Math.max(0, now - b.at) * ratePerMs);
@@ -27,9 +39,13 @@ export function rateLimit(perMinute: number, clock: Clock): RequestHandler {
     buckets.set(name, b);
     if (b.tokens < 1) {
       const retryAfterSeconds = Math.max(1, Math.ceil((1 - b.tokens) / ratePerMs / 1000));
-      return next(new DpqError('RATE_LIMITED', `more than ${perMinute} requests a minute; try again in ${retryAfterSeconds} s`, { retryAfterSeconds }));
+      return new DpqError('RATE_LIMITED', `more than ${perMinute} requests a minute; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
     }
     b.tokens -= 1;
-    next();
+    return undefined;
   };
+}
+
+export function rateLimit(limiter: RateLimiter): RequestHandler {
+  return (_req, res, next) => next(limiter(principalOf(res).name));
 }

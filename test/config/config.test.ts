@@ -15,6 +15,14 @@ describe('configuration', () => {
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
+  it('opens the wire protocol on 5433 with 100 sessions by default; TLS cert and key go together', () => {
+    const c = loadConfig({});
+    expect([c.pgPort, c.pgMaxConnections, c.pgTlsCert, c.pgTlsKey]).to.deep.equal([5433, 100, undefined, undefined]);
+    expect(loadConfig({ DPQ_PG_PORT: '0' }).pgPort).to.equal(0);
+    expect(() => loadConfig({ DPQ_PG_TLS_CERT: '/tmp/cert.pem' })).to.throw(ConfigError, /^DPQ_PG_TLS_KEY: /);
+    expect(() => loadConfig({ DPQ_PG_MAX_CONNECTIONS: '0' })).to.throw(ConfigError, /^DPQ_PG_MAX_CONNECTIONS: /);
+  });
+
   it('defaults the state store to DATABASE_URL', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db' });
     expect(c.embedded).to.equal(false);

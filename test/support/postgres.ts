@@ -29,7 +29,7 @@ export function findPgBin(tool: string): string | undefined {
   return which.status === 0 ? which.stdout.trim() : undefined;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

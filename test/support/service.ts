@@ -91,6 +91,8 @@ export interface TestService {
   readonly clock: Clock;
   /** The environment the service was configured with (to start a second replica on it). */
   readonly env: Readonly<Record<string, string>>;
+  /** The wire-protocol port (with `pgwire: true`). */
+  readonly pgPort: number | undefined;
   token(principal: string): Promise<string>;
   request(method: string, route: string, init?: { token?: string; principal?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   stop(): Promise<void>;
@@ -101,6 +103,8 @@ export interface ServiceOptions {
   readonly policy?: Policy;
   readonly env?: Record<string, string>;
   readonly demoPatients?: number;
+  /** Also open the PostgreSQL wire protocol (on a free port). */
+  readonly pgwire?: boolean;
 }
 
 export async function startService(backend: Backend, options: ServiceOptions = {}): Promise<TestService> {
@@ -121,7 +125,7 @@ export async function startService(backend: Backend, options: ServiceOptions = {
     clock,
     ...(options.policy === undefined ? {} : { policy: options.policy }),
   });
-  const running: RunningServer = await listen(runtime, 0, '127.0.0.1');
+  const running: RunningServer = await listen(runtime, 0, '127.0.0.1', options.pgwire === true ? { pgPort: 0 } : {});
   const secret = new TextEncoder().encode(TEST_JWT_SECRET);
   const tokens = new Map<string, string>();
   const token = async (p: string): Promise<string> => {
@@ -134,6 +138,7 @@ export async function startService(backend: Backend, options: ServiceOptions = {
     runtime,
     clock,
     env,
+    pgPort: running.pg?.port,
     token,
     async request(method, route, init = {}) {
       const headers: Record<string, string> = { ...init.headers };
@@ -164,7 +169,7 @@ export interface ServerProcess {
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, [path.join(REPO, 'bin/dpq.js'), 'serve'], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: '0', HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH ?? '', DPQ_PG_PORT: '0', ...env, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
