@@ -130,6 +130,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
+  if (config.noiseSeed !== undefined) logger.warn('DPQ_NOISE_SEED is set: noise is seeded and predictable, answers are not private');
   const jwtSecret = config.jwtSecret !== undefined ? new TextEncoder().encode(config.jwtSecret) : crypto.randomBytes(32);
   return {
     config,

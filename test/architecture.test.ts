@@ -27,7 +27,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   warehouse: ['errors', 'policy', 'postgres'],
   state: ['config', 'postgres'],
   sql: ['errors', 'policy'],
-  audit: ['clock', 'log', 'state'],
+  audit: ['budget', 'clock', 'log', 'state'],
   budget: ['dp', 'policy', 'services', 'state'],
   services: ['clock', 'config', 'dp', 'log', 'policy', 'state', 'telemetry', 'warehouse'],
   access: ['audit', 'budget', 'errors', 'log', 'policy', 'services', 'sql', 'state', 'warehouse'],

@@ -12,7 +12,8 @@ import type { AuditEntryInput } from './entry.ts';
 import { type AppendResult, appendAudit } from './log.ts';
 import { withTransportDetail } from './transport.ts';
 
-export type RecordAudit = (entries: readonly AuditEntryInput[]) => Promise<void>;
+/** Append entries to the chain inside the transaction; resolves to their seqs (to name an entry in a later one). */
+export type RecordAudit = (entries: readonly AuditEntryInput[]) => Promise<readonly number[]>;
 
 export interface AuditDeps {
   readonly state: StateStore;
@@ -27,6 +28,7 @@ export async function auditedTransaction<T>(deps: AuditDeps, fn: (tx: StateQuery
     return fn(tx, async (entries) => {
       const appended = await appendAudit(tx, deps.clock.now(), entries.map(withTransportDetail));
       checkpoints.push(...appended.filter((a) => a.checkpoint));
+      return appended.map((a) => a.seq);
     });
   });
   for (const c of checkpoints) deps.logger.info('audit checkpoint', { auditSeq: c.seq, auditHash: c.hash });
@@ -34,6 +36,6 @@ export async function auditedTransaction<T>(deps: AuditDeps, fn: (tx: StateQuery
 }
 
 /** One audited transaction holding nothing but the entries. */
-export function recordAudit(deps: AuditDeps, entries: readonly AuditEntryInput[]): Promise<void> {
-  return auditedTransaction(deps, (_tx, record) => record(entries));
+export async function recordAudit(deps: AuditDeps, entries: readonly AuditEntryInput[]): Promise<void> {
+  await auditedTransaction(deps, (_tx, record) => record(entries));
 }

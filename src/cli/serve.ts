@@ -65,6 +65,9 @@ export async function serve(): Promise<number> {
   const lines = [`dpq is listening on ${running.url} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s); web console: ${running.url}/`];
   const pgHost = runtime.config.host.includes(':') ? `[${runtime.config.host}]` : runtime.config.host;
   if (running.pg !== undefined) lines.push(`PostgreSQL wire protocol on ${pgHost}:${running.pg.port} (psql, Python, JDBC, BI tools)`);
+  if (runtime.rng.kind === 'seeded') {
+    lines.push('', 'WARNING: DPQ_NOISE_SEED is set: the noise is seeded and predictable, answers are NOT private (tests and demos only).');
+  }
   if (runtime.config.embedded) {
     const lasting = runtime.config.jwtSecret === undefined ? 'valid 12 h, until this process stops (set DPQ_JWT_SECRET to keep them)' : 'valid 12 h';
     lines.push('', `Embedded demo mode: PGlite with the demo clinic dataset. Bearer tokens (${lasting}):`);

@@ -46,6 +46,7 @@ const envSchema = z
     DPQ_JWT_AUDIENCE: optionalString,
     DPQ_TOKEN_KEY: tokenKey,
     DPQ_NOISE_SEED: optionalString,
+    DPQ_ALLOW_SEEDED_NOISE: optionalString.refine((v) => v === undefined || v === '0' || v === '1', 'must be 1 or 0'),
     DPQ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     DPQ_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
     DPQ_PG_PORT: z.coerce.number().int().min(0).max(65535).default(5433),
@@ -69,6 +70,16 @@ const envSchema = z
         code: 'custom',
         path: [env.DPQ_PG_TLS_CERT === undefined ? 'DPQ_PG_TLS_CERT' : 'DPQ_PG_TLS_KEY'],
         message: 'DPQ_PG_TLS_CERT and DPQ_PG_TLS_KEY go together',
+      });
+    }
+    // Seeded noise is predictable: against a real warehouse it would let anyone who restarts the
+    // service (or knows the seed) difference the noise away. Only the embedded demo, or an explicit
+    // opt-in for test harnesses, may use it.
+    if (env.DPQ_NOISE_SEED !== undefined && env.DATABASE_URL !== undefined && env.DPQ_ALLOW_SEEDED_NOISE !== '1') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DPQ_NOISE_SEED'],
+        message: 'deterministic noise is refused on a real warehouse (DATABASE_URL is set); unset it, or also set DPQ_ALLOW_SEEDED_NOISE=1 for tests',
       });
     }
     if (env.DPQ_JWKS_URL !== undefined && (env.DPQ_JWT_ISSUER === undefined || env.DPQ_JWT_AUDIENCE === undefined)) {

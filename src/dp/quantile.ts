@@ -13,16 +13,20 @@
  * ε²/8-zCDP (bounded range; Cesar & Rogers 2021), which budget-split.ts uses in gaussian queries.
  *
  * Why this sampler: instead of floating-point weights (which would need log-sum-exp and leave a
- * rounding gap in the guarantee), bins are proposed uniformly and accepted with the exact
- * Bernoulli(exp(−γ_j)) of CKS 2020 (Algorithm 1) on the rational γ_j = ε·|u_j|/(2R). Accepted bins
- * then follow the exponential mechanism's law exactly. The best bin has γ = 0, so the expected
- * number of proposals is at most B (and each costs O(1) expected draws). The running time depends
- * on the data only through that acceptance rate, a much weaker channel than the warehouse query's
- * own running time. The point inside the bin uses a uniform 53-bit fraction (post-processing).
+ * rounding gap in the guarantee), bins are proposed uniformly and accepted with an exact
+ * Bernoulli(exp(−γ_j)) on the rational γ_j = ε·|u_j|/(2R) (exp-threshold.ts). The first accepted
+ * proposal follows the exponential mechanism's law exactly. Its running time does not depend on
+ * the data: every draw makes the same 28·B proposals, each drawing the same random words and
+ * making the same comparisons whether or not a bin was accepted already (the coin's exact
+ * refinement runs with probability below 2^-31 per proposal, and more proposals are needed with
+ * probability below 2^-40: the only, rare, data-dependent work). The point inside the bin is post-processing: on a grid, a uniform grid point
+ * of the bin — bin i of B over the W grid points [lo, hi] holds lo + ⌈i·W/B⌉ … lo + ⌈(i+1)·W/B⌉ − 1,
+ * the SQL's own binning (sql/histogram.ts) — never a real point rounded, which could land in a
+ * neighbouring bin on narrow grids; without a grid, a uniform 53-bit fraction of the bin.
  */
-import { bernoulliExpNeg } from './bernoulli.ts';
 import { DpParameterError, checkEpsilon, checkFinite, checkNonNegativeInteger, checkPositiveInteger, checkProbability } from './checks.ts';
 import { type Grid, fromGridUnits, toGridUnits } from './grid.ts';
+import { decideExpCoin, expCoin, fastExpCoin, flipExpCoin } from './exp-threshold.ts';
 import type { RandomSource } from './random.ts';
 import { rationalFromNumber } from './rational.ts';
 
@@ -34,8 +38,10 @@ export interface QuantileParams {
   /** ε of this measurement (`MeasurementBudget.epsilon` of an `exponential` share). */
   readonly epsilon: number;
   readonly maxRowsPerUnit: number;
-  /** When given, the result is rounded to this grid (and kept within the bounds). */
+  /** When given, the result is a grid point of the chosen bin (and kept within the bounds). */
   readonly grid?: Grid;
+  /** The histogram's bounds in grid units (default: `lower` and `upper` on `grid`). */
+  readonly gridBounds?: { readonly lower: bigint; readonly upper: bigint };
 }
 
 /** The index of the bin chosen by the exponential mechanism (exposed for tests). */
@@ -61,11 +67,27 @@ export function quantileBin(counts: readonly (bigint | number)[], params: Quanti
     gammaNum.push(eps.num * dist);
     start += x;
   }
-  for (;;) {
+  const coins = gammaNum.map((num) => expCoin({ num, den }));
+  // A fixed number of proposals, each drawing the same random words, whatever was accepted: the
+  // first accepted one is the answer. All fail with probability ≤ (1 − 1/B)^(28B) < e^-28 < 2^-40
+  // (the best bin always accepts); only then does the draw go on.
+  let chosen = -1;
+  for (let i = 0; i < PROPOSALS_PER_BIN * b; i++) {
     const j = rng.uniformInt(b);
-    if (bernoulliExpNeg(rng, { num: gammaNum[j]!, den })) return j;
+    const w = rng.nextUint32();
+    // The same comparisons every time; the (rare) exact refinement only while nothing is chosen.
+    const verdict = fastExpCoin(coins[j]!, w);
+    if (chosen < 0 && (verdict === true || (verdict === undefined && decideExpCoin(rng, coins[j]!, w)))) chosen = j;
   }
+  while (chosen < 0) {
+    const j = rng.uniformInt(b);
+    if (flipExpCoin(rng, coins[j]!)) chosen = j;
+  }
+  return chosen;
 }
+
+/** Proposals per bin and draw (see quantileBin). */
+export const PROPOSALS_PER_BIN = 28;
 
 /**
  * A DP p-quantile from per-bin counts over [lower, upper]: exponential mechanism over the bins,
@@ -76,8 +98,18 @@ export function quantileFromHistogram(counts: readonly (bigint | number)[], para
   const upper = checkFinite(params.upper, 'upper');
   if (!(lower <= upper)) throw new DpParameterError('bounds', 'lower bound above upper bound');
   const j = quantileBin(counts, params, rng);
-  const width = (upper - lower) / counts.length;
-  let x = lower + (j + rng.uniformFraction()) * width;
-  if (params.grid !== undefined) x = fromGridUnits(toGridUnits(x, params.grid), params.grid);
-  return Math.min(upper, Math.max(lower, x));
+  if (params.grid === undefined) {
+    const width = (upper - lower) / counts.length;
+    return Math.min(upper, Math.max(lower, lower + (j + rng.uniformFraction()) * width));
+  }
+  const g = params.grid;
+  const lo = params.gridBounds?.lower ?? toGridUnits(lower, g);
+  const hi = params.gridBounds?.upper ?? toGridUnits(upper, g);
+  const w = hi - lo + 1n;
+  const b = BigInt(counts.length);
+  const edge = (i: bigint): bigint => lo + (i * w + b - 1n) / b;
+  const first = edge(BigInt(j));
+  const points = edge(BigInt(j) + 1n) - first; // ≥ 1: a histogram has at most one bin per grid point
+  const x = points > 1n ? first + rng.uniformBigInt(points) : first;
+  return Math.min(upper, Math.max(lower, fromGridUnits(x, g)));
 }

@@ -6,8 +6,9 @@
  * sampling on the smallest power of two ≥ n (at most two expected draws, exactly uniform).
  *
  * The seeded source (seedrandom's ARC4) exists only for reproducible tests and demos
- * (`DPQ_NOISE_SEED`, refused by config when NODE_ENV=production): its output is predictable from
- * the seed, which destroys the privacy guarantee. Its factory is named to say so.
+ * (`DPQ_NOISE_SEED`, refused by config unless the warehouse is the embedded demo or
+ * DPQ_ALLOW_SEEDED_NOISE=1): its output is predictable from the seed, which destroys the privacy
+ * guarantee. Its factory is named to say so, and every release drawn from it is marked seeded.
  */
 import { randomFillSync } from 'node:crypto';
 import seedrandom from 'seedrandom';
@@ -122,7 +123,8 @@ export function cryptoRandomSource(): RandomSource {
 
 /**
  * A reproducible source keyed by `seed`. INSECURE: anyone who knows the seed knows the noise.
- * For tests and demos only (`DPQ_NOISE_SEED`, which config refuses when NODE_ENV=production).
+ * For tests and demos only (`DPQ_NOISE_SEED`, which config refuses on a real warehouse without
+ * DPQ_ALLOW_SEEDED_NOISE=1).
  */
 export function insecureSeededRandomSource(seed: string): RandomSource {
   if (typeof seed !== 'string' || seed.length === 0) throw new RangeError('insecureSeededRandomSource: seed must be a non-empty string');
@@ -131,7 +133,7 @@ export function insecureSeededRandomSource(seed: string): RandomSource {
 
 /**
  * The factory the service uses: the CSPRNG unless a noise seed is configured. Pass
- * `config.noiseSeed` (undefined in production; config refuses a seed there).
+ * `config.noiseSeed` (config refuses a seed on a real warehouse unless explicitly allowed).
  */
 export function createRandomSource(noiseSeed?: string): RandomSource {
   return noiseSeed === undefined ? cryptoRandomSource() : insecureSeededRandomSource(noiseSeed);

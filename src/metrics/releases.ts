@@ -14,14 +14,14 @@ import crypto from 'node:crypto';
 import { auditedTransaction } from '../audit/record.ts';
 import { reserve } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
-import { DpqError, FIXED_MESSAGES } from '../errors.ts';
+import { DpqError, FIXED_MESSAGES, queryFailed } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Metric } from '../policy/schema.ts';
-import { executeRelease, type StoredRelease } from '../queries/execute.ts';
+import { executeRelease, noiseMark, type StoredRelease } from '../queries/execute.ts';
 import { type PreparedQuery, prepareQuery } from '../queries/prepare.ts';
 import type { Services } from '../services.ts';
 import type { StateQuery } from '../state/store.ts';
-import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
+import { WarehouseError } from '../warehouse/adapter.ts';
 import { metricParams } from './check.ts';
 
 /** A refresh lease lasts longer than any warehouse statement may run (statement_timeout + margin). */
@@ -77,7 +77,7 @@ type Claim =
   | { readonly kind: 'fresh'; readonly release: MetricRelease }
   | { readonly kind: 'busy' }
   | { readonly kind: 'exhausted' }
-  | { readonly kind: 'claimed'; readonly leaseId: string; readonly releaseId: string; readonly prepared: PreparedQuery };
+  | { readonly kind: 'claimed'; readonly leaseId: string; readonly releaseId: string; readonly prepared: PreparedQuery; readonly chargedBy: number };
 
 /** Serve a metric to `principal` (who may read it): the current release, a new one, or a stale one. */
 export async function readMetric(services: Services, principal: Principal, name: string, metric: Metric): Promise<ServedMetric> {
@@ -171,9 +171,10 @@ async function claimRefresh(services: Services, principal: Principal, name: stri
       leaseId,
     ]);
     const charge = prepared.split.charge;
-    await record([{ ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { metric: name, stage: 'charged', releaseId } }]);
+    // The charge's entry carries its ε and δ; the release's later entries carry 0 and name it.
+    const [chargedBy] = await record([{ ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { metric: name, stage: 'charged', releaseId, ...noiseMark(services) } }]);
     services.telemetry.epsilonSpent.inc({ dataset: metric.dataset }, charge.epsilon);
-    return { kind: 'claimed', leaseId, releaseId, prepared };
+    return { kind: 'claimed', leaseId, releaseId, prepared, chargedBy: chargedBy! };
   });
 }
 
@@ -190,13 +191,13 @@ async function computeRelease(
   try {
     stored = await executeRelease(services, claim.prepared, claim.releaseId, services.clock.now());
   } catch (err: unknown) {
-    const failure = err instanceof WarehouseError ? warehouseFailure(err) : undefined;
     await auditedTransaction(services, async (tx, record) => {
       await tx.query(giveBack, [name, claim.leaseId]);
-      await record([{ ...base, outcome: 'failed', code: failure?.code ?? 'QUERY_FAILED', details: { metric: name, releaseId: claim.releaseId } }]);
+      await record([{ ...base, outcome: 'failed', code: 'QUERY_FAILED', epsilon: 0, delta: 0, details: { metric: name, releaseId: claim.releaseId, chargedBy: claim.chargedBy, ...noiseMark(services) } }]);
     });
-    if (failure !== undefined) throw failure;
-    throw err;
+    // Every failure after the charge is the one fixed QUERY_FAILED (see queries/run.ts).
+    if (!(err instanceof WarehouseError)) services.logger.error('a metric release failed after its charge', { metric: name, errorName: err instanceof Error ? err.name : typeof err });
+    throw queryFailed();
   }
   const releasedAt = services.clock.now();
   const nextReleaseAt = new Date(releasedAt.getTime() + metric.refresh);
@@ -213,7 +214,7 @@ async function computeRelease(
     );
     await tx.query(giveBack, [name, claim.leaseId]);
     await record([
-      { ...base, outcome: 'answered', epsilon: stored.privacy.epsilon, delta: stored.privacy.delta, rowCount: stored.rows.length, details: { metric: name, releaseId: claim.releaseId } },
+      { ...base, outcome: 'answered', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { metric: name, releaseId: claim.releaseId, chargedBy: claim.chargedBy, ...noiseMark(services) } },
     ]);
     return Number(inserted.rows[0]!.seq);
   });

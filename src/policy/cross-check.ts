@@ -1,7 +1,9 @@
 /**
  * Cross-references of a merged policy that no single section can check: roles named by principals
- * and rules exist, datasets named by roles and metrics exist. Also the warnings `policy check`
- * prints (calendar budget renewal weakens the guarantee to "per period").
+ * and rules exist, datasets named by roles and metrics exist, no warehouse table belongs to two
+ * datasets (their budgets would be independent, so they would not compose). Also the warnings
+ * `policy check` prints (calendar budget renewal weakens the guarantee to "per period"; a dataset
+ * without `budget.total` has no cap over all its principals, top-ups and metrics).
  */
 import type { Policy } from './schema.ts';
 
@@ -43,7 +45,14 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
     }
     metric.readers.forEach((r, i) => needRole(r, ['metrics', m, 'readers', i]));
   }
+  errors.push(...sharedTables(policy));
   for (const [d, dataset] of Object.entries(policy.datasets)) {
+    if (dataset.budget.total === undefined) {
+      warnings.push({
+        path: ['datasets', d, 'budget', 'total'],
+        message: 'no total: nothing caps what all principals, top-ups and metrics together spend on this dataset',
+      });
+    }
     if (dataset.budget.renew !== 'never') {
       warnings.push({
         path: ['datasets', d, 'budget', 'renew'],
@@ -62,4 +71,25 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
     }
   }
   return { errors, warnings };
+}
+
+/** A warehouse table (schema.table) declared by two datasets: each would spend its own budget on the same people. */
+function sharedTables(policy: Policy): CrossProblem[] {
+  const owner = new Map<string, string>();
+  const problems: CrossProblem[] = [];
+  for (const [d, dataset] of Object.entries(policy.datasets)) {
+    for (const t of Object.keys(dataset.tables)) {
+      const key = JSON.stringify([dataset.schema, t]);
+      const first = owner.get(key);
+      if (first === undefined) {
+        owner.set(key, d);
+      } else {
+        problems.push({
+          path: ['datasets', d, 'tables', t],
+          message: `table ${dataset.schema}.${t} is also declared by dataset "${first}": two datasets over the same table would have budgets that do not compose`,
+        });
+      }
+    }
+  }
+  return problems;
 }

@@ -1,11 +1,14 @@
 /**
  * The replay cache: a release is stored once and served again — byte-identical — to any principal
  * of the dataset who sends the same request (dataset, SQL parse-tree fingerprint, ε, δ, mechanism,
- * confidence) within the dataset's `cacheTtl`, charging nothing. Shared by every replica through
+ * confidence) under the same dataset policy (bounds, domains, schema, contribution bounds: any
+ * change gives new keys, so an answer computed under the old rules is never served) within the
+ * dataset's `cacheTtl`, charging nothing. Shared by every replica through
  * the state store. A released answer is public to the dataset's principals, so sharing leaks
  * nothing new; serving it again costs no privacy (post-processing).
  */
 import crypto from 'node:crypto';
+import type { Dataset } from '../policy/schema.ts';
 import type { StateQuery } from '../state/store.ts';
 
 export interface CacheKeyParts {
@@ -14,13 +17,29 @@ export interface CacheKeyParts {
   readonly epsilon: number;
   readonly delta: number;
   readonly mechanism: string;
+  /** The reported intervals depend on it. */
+  readonly confidence: number;
+  /** `policyFingerprint` of the dataset the release was computed under. */
+  readonly policy: string;
 }
 
 export function cacheKey(p: CacheKeyParts): string {
   return crypto
     .createHash('sha256')
-    .update(JSON.stringify([p.dataset, p.fingerprint, p.epsilon, p.delta, p.mechanism]))
+    .update(JSON.stringify([p.dataset, p.fingerprint, p.epsilon, p.delta, p.mechanism, p.confidence, p.policy]))
     .digest('hex');
+}
+
+const policyFingerprints = new WeakMap<Dataset, string>();
+
+/** A hash of a dataset's whole (parsed) policy: the same files give the same hash on every replica. */
+export function policyFingerprint(dataset: Dataset): string {
+  let fp = policyFingerprints.get(dataset);
+  if (fp === undefined) {
+    fp = crypto.createHash('sha256').update(JSON.stringify(dataset)).digest('hex');
+    policyFingerprints.set(dataset, fp);
+  }
+  return fp;
 }
 
 export interface CachedRelease {

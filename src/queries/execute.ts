@@ -2,10 +2,15 @@
  * Compile a prepared query, run it on the warehouse, and draw its release: the steps after the
  * cost is paid, shared by `/v1/queries` and the noisy metrics. Throws WarehouseError (untouched)
  * when the warehouse fails; the caller decides what that costs.
+ *
+ * A plan that measures nothing over public domains only (`SELECT region FROM visits WHERE … GROUP
+ * BY region`) is answered from the policy: its rows are the domains' cross product whatever the
+ * data, so running it would release nothing but its running time — a free timing oracle.
  */
 import type { Services } from '../services.ts';
-import { compile } from '../sql/index.ts';
-import { decodeResult } from './decode-result.ts';
+import { compile, type QueryPlan } from '../sql/index.ts';
+import type { Cell } from '../warehouse/adapter.ts';
+import { decodeResult, type DecodedGroup } from './decode-result.ts';
 import type { PreparedQuery } from './prepare.ts';
 import { type ColumnAccuracy, type JsonValue, releaseResult } from './noise.ts';
 
@@ -22,6 +27,8 @@ export interface StoredRelease {
     readonly mechanism: string;
     readonly partitionSelection: 'none' | 'public' | 'private';
     readonly split: readonly SplitShare[];
+    /** Present only while DPQ_NOISE_SEED is on: this release's noise is predictable. */
+    readonly noise?: 'seeded';
   };
   readonly releasedAt: string;
 }
@@ -52,11 +59,35 @@ function splitShares(p: PreparedQuery, names: readonly string[]): SplitShare[] {
   return shares;
 }
 
+/**
+ * The groups of a plan that measures nothing and has only public keys (or none), from the policy:
+ * the cross product of the key domains in domain order, as the compiled query would return them.
+ * Undefined when the plan needs the warehouse.
+ */
+export function policyGroups(plan: QueryPlan): DecodedGroup[] | undefined {
+  if (plan.measurements.length > 0 || plan.partitions.kind === 'private') return undefined;
+  let rows: Cell[][] = [[]];
+  for (const key of plan.keys) {
+    const d = key.domain;
+    if (d.kind !== 'public') return undefined;
+    rows = rows.flatMap((r) => d.values.map((v) => [...r, v]));
+  }
+  return rows.map((keys) => Object.freeze({ keys: Object.freeze(keys), units: undefined, values: Object.freeze([]) }));
+}
+
+/** The mark seeded noise puts on every release and on its audit entries' details (privacy.md). */
+export function noiseMark(services: Pick<Services, 'rng'>): { readonly noise?: 'seeded' } {
+  return services.rng.kind === 'seeded' ? { noise: 'seeded' } : {};
+}
+
 export async function executeRelease(services: Services, prepared: PreparedQuery, id: string, at: Date): Promise<StoredRelease> {
   const { plan, split, params } = prepared;
-  const compiled = compile(plan);
-  const result = await services.warehouse.read(compiled.sql, compiled.params);
-  const release = releaseResult({ plan, split, groups: decodeResult(plan, compiled, result), rng: services.rng, confidence: params.confidence });
+  let groups = policyGroups(plan);
+  if (groups === undefined) {
+    const compiled = compile(plan);
+    groups = decodeResult(plan, compiled, await services.warehouse.read(compiled.sql, compiled.params));
+  }
+  const release = releaseResult({ plan, split, groups, rng: services.rng, confidence: params.confidence });
   return {
     id,
     dataset: params.datasetName,
@@ -69,6 +100,7 @@ export async function executeRelease(services: Services, prepared: PreparedQuery
       mechanism: params.mechanism,
       partitionSelection: release.partitionSelection,
       split: splitShares(prepared, release.columns),
+      ...noiseMark(services),
     },
     releasedAt: at.toISOString(),
   };

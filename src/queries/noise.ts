@@ -112,6 +112,7 @@ export function releaseResult({ plan, split, groups, rng, confidence }: ReleaseI
           // The rank utility moves by at most the histogram's L1 sensitivity (rows per person).
           maxRowsPerUnit: Number(m.sensitivity.l1),
           grid: g,
+          gridBounds: m.histogram,
         }, rng);
       }
       return releaseInteger(value as bigint, calibrated[i]!.noise!, rng);

@@ -37,7 +37,7 @@ function partOf(m: MeasurementNode): MeasurementPart {
   }
 }
 
-/** How long a catalog answer about keyed tables is trusted (a dropped unique index is noticed within it). */
+/** How long a catalog answer about keyed tables is reused: a hint only, each read re-checks it (sql/keyed.ts). */
 const KEYED_TTL_MS = 60_000;
 const keyedCache = new WeakMap<Services, Map<string, { at: number; tables: Promise<ReadonlySet<string>> }>>();
 

@@ -18,14 +18,14 @@ import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction } from '../audit/record.ts';
 import { type AccountKey, type BudgetStatus, type Limit, readStatus, type Refusal, refund, reserve } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
-import { DpqError } from '../errors.ts';
+import { DpqError, queryFailed } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
-import { type CachedRelease, cacheKey, lookupRelease, storeRelease, textFingerprint } from './cache.ts';
+import { type CachedRelease, cacheKey, lookupRelease, policyFingerprint, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { budgetLimits, columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
-import { executeRelease, type StoredRelease } from './execute.ts';
+import { executeRelease, noiseMark, type StoredRelease } from './execute.ts';
 import type { QueryBody } from './request.ts';
 
 export interface QueryResponse extends Omit<StoredRelease, 'privacy'> {
@@ -90,7 +90,7 @@ async function replay(services: Services, ctx: RequestContext, hit: CachedReleas
       epsilon: 0,
       delta: 0,
       rowCount: stored.rows.length,
-      details: { releaseId: stored.id },
+      details: { releaseId: stored.id, ...noiseMark(services) },
     }),
     readStatus(services.state, key, limit),
   ]);
@@ -124,9 +124,9 @@ function budgetExhausted(dataset: string, refusal: Refusal, columns: readonly st
 async function auditFailure(
   services: Services,
   err: unknown,
-  run: { base: Omit<AuditEntryInput, 'outcome'>; key: AccountKey; total: Limit | undefined; split: PreparedQuery['split']; id: string },
+  run: { base: Omit<AuditEntryInput, 'outcome'>; key: AccountKey; total: Limit | undefined; split: PreparedQuery['split']; id: string; chargedBy: number },
 ): Promise<void> {
-  const { base, key, total, split, id } = run;
+  const { base, key, total, split, id, chargedBy } = run;
   const reached = !(err instanceof WarehouseError) || err.reached;
   await auditedTransaction(services, async (tx, record) => {
     if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
@@ -135,12 +135,27 @@ async function auditFailure(
         ...base,
         outcome: 'failed',
         code: err instanceof WarehouseError ? warehouseFailure(err).code : 'QUERY_FAILED',
-        epsilon: reached ? split.charge.epsilon : 0,
-        delta: reached ? split.charge.delta : 0,
-        details: { releaseId: id, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null },
+        // A refund gives the charge back: this entry's amount is minus the charge.
+        epsilon: reached ? 0 : -split.charge.epsilon,
+        delta: reached ? 0 : -split.charge.delta,
+        details: { releaseId: id, chargedBy, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null, ...noiseMark(services) },
       },
     ]);
   });
+}
+
+/** The replay-cache key of a query's text or parse-tree fingerprint under these parameters and policy. */
+function releaseKeyOf(params: QueryParams): (fingerprint: string) => string {
+  return (fingerprint) =>
+    cacheKey({
+      dataset: params.datasetName,
+      fingerprint,
+      epsilon: params.epsilon,
+      delta: params.delta,
+      mechanism: params.mechanism,
+      confidence: params.confidence,
+      policy: policyFingerprint(params.dataset),
+    });
 }
 
 /** Counts a query's outcome and its latency since this call. */
@@ -174,8 +189,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const period = periodOf(params.dataset.budget.renew, now);
   const key = { principal: ctx.principal.name, dataset, period: period.key };
   const { limit, total } = budgetLimits(params.dataset);
-  const keyOf = (fingerprint: string): string =>
-    cacheKey({ dataset, fingerprint, epsilon: params.epsilon, delta: params.delta, mechanism: params.mechanism });
+  const keyOf = releaseKeyOf(params);
   const textKey = keyOf(textFingerprint(body.sql));
 
   // Replay cache, first by the exact text (no parsing), then by the parse-tree fingerprint.
@@ -208,15 +222,18 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   // Check-and-charge, with its audit entry, in one transaction.
   const id = `q_${crypto.randomBytes(12).toString('base64url')}`;
   const charge = split.charge;
+  // The charge's entry carries its ε and δ; every later entry of this release carries 0 and names
+  // it in `details.chargedBy`, so the log summed per principal and dataset equals the ledger.
   const reservation = await auditedTransaction(services, async (tx, record) => {
     const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
-    await record([
+    const [seq] = await record([
       r.ok
-        ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id } }
+        ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id, ...noiseMark(services) } }
         : { ...base, outcome: 'refused', code: 'BUDGET_EXHAUSTED', epsilon: 0, delta: 0, details: { required: r.refusal.required, scope: r.refusal.scope } },
     ]);
-    return r;
+    return { ...r, chargedBy: seq! };
   });
+  const chargedBy = reservation.chargedBy;
   if (!reservation.ok) {
     observe('refused', dataset);
     throw budgetExhausted(dataset, reservation.refusal, columnsRead(plan));
@@ -228,10 +245,13 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   try {
     stored = await executeRelease(services, prepared, id, now);
   } catch (err: unknown) {
-    await auditFailure(services, err, { base, key, total, split, id });
+    await auditFailure(services, err, { base, key, total, split, id, chargedBy });
     observe('failed', dataset);
-    if (!(err instanceof WarehouseError)) throw err;
-    throw warehouseFailure(err);
+    // Whatever failed after the charge (the warehouse, a timeout, decoding, the noise step), the
+    // answer is the one fixed QUERY_FAILED: a message or code that differs by cause could depend
+    // on the data. The cause goes to the service log by name only.
+    if (!(err instanceof WarehouseError)) services.logger.error('a query failed after its charge', { releaseId: id, errorName: err instanceof Error ? err.name : typeof err });
+    throw err instanceof WarehouseError ? warehouseFailure(err) : queryFailed();
   }
   const after = services.clock.now();
   await auditedTransaction(services, async (tx, record) => {
@@ -239,7 +259,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
-    await record([{ ...base, outcome: 'answered', epsilon: charge.epsilon, delta: charge.delta, rowCount: stored.rows.length, details: { releaseId: id } }]);
+    await record([{ ...base, outcome: 'answered', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { releaseId: id, chargedBy, ...noiseMark(services) } }]);
   });
   observe('answered', dataset);
   return {

@@ -1,9 +1,12 @@
 /**
- * Which dataset tables hold at most one row per person, from the warehouse catalog: a valid,
- * non-partial unique index whose only key column is the table's unit column. Bounding such a table
- * to maxRowsPerUnit ≥ 1 rows is a no-op, so compile skips the sort (plan.bounding.needed = false
- * when every table of a query is keyed). Read once at start-up, not per query; without it every
- * table is treated as unkeyed, which is always safe.
+ * Which dataset tables hold at most one row per person, from the warehouse catalog: a plain table
+ * or materialized view without inheritance children or partitions (`FROM parent` would read the
+ * children's rows too), with a valid, immediate, non-partial unique index whose only key column is
+ * the table's unit column. This is a planning hint only: a plan over keyed tables compiles to a
+ * query that re-checks the same conditions in the snapshot of the read itself and bounds as usual
+ * when they no longer hold (compile.ts, `keyedGuard`), so a catalog change after this lookup never
+ * lets a person contribute more rows than the bounds. Without it every table is treated as unkeyed,
+ * which is always safe.
  */
 import type { Dataset } from '../policy/schema.ts';
 import type { Warehouse } from './adapter.ts';
@@ -15,7 +18,9 @@ FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
 WHERE n.nspname = $1::text
-  AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
+  AND c.relkind IN ('r', 'm')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid)
+  AND i.indisunique AND i.indisvalid AND i.indimmediate AND i.indnkeyatts = 1
   AND i.indpred IS NULL AND i.indexprs IS NULL`;
 
 export async function findKeyedTables(warehouse: Warehouse, dataset: Dataset): Promise<ReadonlySet<string>> {

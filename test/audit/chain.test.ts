@@ -23,7 +23,8 @@ async function fill(store: StateStore, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     await store.transaction((tx) =>
       appendAudit(tx, new Date(Date.UTC(2026, 0, 1, 0, 0, i)), [
-        { actor: `analyst${i % 3}`, action: 'query', dataset: 'clinic', outcome: 'answered', epsilon: 0.5, delta: 0, sqlFingerprint: `fp${i}`, sqlRedacted: 'SELECT count(*) FROM visits WHERE cost > $1', rowCount: i },
+        // An answer entry carries 0: its charge is recorded (with the ledger's) by the charging entry.
+        { actor: `analyst${i % 3}`, action: 'query', dataset: 'clinic', outcome: 'answered', epsilon: 0, delta: 0, sqlFingerprint: `fp${i}`, sqlRedacted: 'SELECT count(*) FROM visits WHERE cost > $1', rowCount: i },
       ]),
     );
   }
@@ -55,7 +56,7 @@ describe('audit log hash chain (PostgreSQL)', function () {
   });
 
   const tamperings: [string, string, number, RegExp][] = [
-    ['an edited entry', `UPDATE dpq.audit_log SET entry = replace(entry, '"epsilon":0.5', '"epsilon":0.05') WHERE seq = 4`, 4, /hash/],
+    ['an edited entry', `UPDATE dpq.audit_log SET entry = replace(entry, '"rowCount":3', '"rowCount":30') WHERE seq = 4`, 4, /hash/],
     ['a deleted entry', 'DELETE FROM dpq.audit_log WHERE seq = 6', 6, /missing/],
     ['an inserted entry', `UPDATE dpq.audit_log SET seq = -seq WHERE seq >= 5; UPDATE dpq.audit_log SET seq = 1 - seq WHERE seq < 0; INSERT INTO dpq.audit_log SELECT 5, at, entry, prev_hash, hash FROM dpq.audit_log WHERE seq = 4`, 5, /./],
     ['reordered entries', 'UPDATE dpq.audit_log SET seq = -8 WHERE seq = 7; UPDATE dpq.audit_log SET seq = 7 WHERE seq = 8; UPDATE dpq.audit_log SET seq = 8 WHERE seq = -8', 7, /prev_hash/],

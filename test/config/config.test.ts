@@ -54,4 +54,15 @@ describe('configuration', () => {
   it('accepts a noise seed outside production', () => {
     expect(loadConfig({ DPQ_NOISE_SEED: 'seed', NODE_ENV: 'test' }).noiseSeed).to.equal('seed');
   });
+
+  it('refuses a noise seed on a real warehouse unless DPQ_ALLOW_SEEDED_NOISE=1 is also set', () => {
+    const prod = { DATABASE_URL: 'postgres://u@h/prod', DPQ_NOISE_SEED: 'demo' };
+    expect(() => loadConfig(prod)).to.throw(ConfigError, /^DPQ_NOISE_SEED: .*DATABASE_URL.*DPQ_ALLOW_SEEDED_NOISE=1/);
+    expect(() => loadConfig({ ...prod, DPQ_ALLOW_SEEDED_NOISE: '0' })).to.throw(ConfigError, /^DPQ_NOISE_SEED: /);
+    expect(() => loadConfig({ ...prod, DPQ_ALLOW_SEEDED_NOISE: 'yes' })).to.throw(ConfigError, /^DPQ_ALLOW_SEEDED_NOISE: /);
+    expect(loadConfig({ ...prod, DPQ_ALLOW_SEEDED_NOISE: '1' }).noiseSeed).to.equal('demo');
+    // The embedded demo may use a seed on its own; without a seed the opt-in changes nothing.
+    expect(loadConfig({ DPQ_NOISE_SEED: 'demo' }).noiseSeed).to.equal('demo');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/prod' }).noiseSeed).to.equal(undefined);
+  });
 });

@@ -102,3 +102,70 @@ describe('quantile from a histogram', () => {
     expect(() => quantileFromHistogram([-1], ok, rng)).to.throw(DpParameterError);
   });
 });
+
+describe('quantile on a narrow grid: a grid point of the chosen bin', () => {
+  /** Grid points lo … hi split into B bins as the SQL does: bin(x) = ⌊(x − lo)·B / W⌋. */
+  function pointProbabilities(counts: readonly number[], lo: number, hi: number, p: number, epsilon: number): number[] {
+    const bins = emProbabilities(counts, p, epsilon, 1);
+    const w = hi - lo + 1;
+    const binOf = (x: number): number => Math.floor(((x - lo) * counts.length) / w);
+    const size = new Array<number>(counts.length).fill(0);
+    for (let x = lo; x <= hi; x++) size[binOf(x)]! += 1;
+    const out: number[] = [];
+    for (let x = lo; x <= hi; x++) out.push(bins[binOf(x)]! / size[binOf(x)]!);
+    return out;
+  }
+
+  /** The sampler before the fix: a real point in the bin's share of [lower, upper], rounded. */
+  function roundedRealPoint(counts: readonly number[], params: { lower: number; upper: number; p: number; epsilon: number }, rng: ReturnType<typeof insecureSeededRandomSource>): number {
+    const j = quantileBin(counts, { ...params, maxRowsPerUnit: 1 }, rng);
+    const width = (params.upper - params.lower) / counts.length;
+    return Math.min(params.upper, Math.max(params.lower, Math.round(params.lower + (j + rng.uniformFraction()) * width)));
+  }
+
+  const CASES: readonly { name: string; counts: number[]; lo: number; hi: number; p: number; epsilon: number }[] = [
+    { name: 'bounds [1, 5], a spread histogram', counts: [5, 9, 14, 9, 3], lo: 1, hi: 5, p: 0.5, epsilon: 0.4 },
+    { name: 'bounds [0, 10], p = 0.25', counts: [2, 4, 4, 6, 9, 3, 2, 1, 1, 0, 3], lo: 0, hi: 10, p: 0.25, epsilon: 0.3 },
+    // 25 grid points in 10 bins of two or three points (as 1024 bins split a wider grid).
+    { name: 'bounds [0, 24] in 10 bins, two or three points per bin', counts: [0, 3, 8, 20, 6, 2, 0, 0, 1, 0], lo: 0, hi: 24, p: 0.5, epsilon: 0.5 },
+  ];
+  const N = 60_000;
+
+  const observe = (draw: () => number, lo: number, hi: number): number[] => {
+    const observed = new Array<number>(hi - lo + 1).fill(0);
+    for (let i = 0; i < N; i++) {
+      const x = draw();
+      expect(Number.isInteger(x) && x >= lo && x <= hi, String(x)).to.equal(true);
+      observed[x - lo]! += 1;
+    }
+    return observed;
+  };
+
+  for (const c of CASES) {
+    it(`releases each grid point with its bin's probability over its bin's points: ${c.name} (χ², α = 1e-6)`, () => {
+      const rng = insecureSeededRandomSource(`grid-${c.name}`);
+      const params = { lower: c.lo, upper: c.hi, p: c.p, epsilon: c.epsilon, maxRowsPerUnit: 1, grid: grid(1) };
+      const observed = observe(() => quantileFromHistogram(c.counts, params, rng), c.lo, c.hi);
+      const r = chiSquareCategories(observed, pointProbabilities(c.counts, c.lo, c.hi, c.p, c.epsilon), N);
+      expect(r.pValue, `χ²=${r.statistic.toFixed(1)} df=${r.df}`).to.be.greaterThan(1e-6);
+    });
+
+    it(`rejects (positive control) a rounded real point in the bin: ${c.name}`, () => {
+      const rng = insecureSeededRandomSource(`grid-control-${c.name}`);
+      const observed = observe(() => roundedRealPoint(c.counts, { lower: c.lo, upper: c.hi, p: c.p, epsilon: c.epsilon }, rng), c.lo, c.hi);
+      expect(chiSquareCategories(observed, pointProbabilities(c.counts, c.lo, c.hi, c.p, c.epsilon), N).pValue).to.be.lessThan(1e-6);
+    });
+  }
+
+  it('gives the median 1 of 1,000 values all 1 on bounds [1, 5] at ε = 10, and p = 0 of all-0 on [0, 10] as 0', () => {
+    const rng = insecureSeededRandomSource('narrow-repro');
+    const g = grid(1);
+    let wrong = 0;
+    for (let i = 0; i < 2_000; i++) {
+      if (quantileFromHistogram([1000, 0, 0, 0, 0], { lower: 1, upper: 5, p: 0.5, epsilon: 10, maxRowsPerUnit: 1, grid: g }, rng) !== 1) wrong += 1;
+      if (quantileFromHistogram([1000, ...new Array<number>(10).fill(0)], { lower: 0, upper: 10, p: 0, epsilon: 10, maxRowsPerUnit: 1, grid: g }, rng) !== 0) wrong += 1;
+    }
+    // Any other bin has probability below e^-2000 per draw: one wrong answer in 4,000 has p < 1e-6.
+    expect(wrong).to.equal(0);
+  });
+});

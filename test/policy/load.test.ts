@@ -87,3 +87,38 @@ describe('policy loading', () => {
     expect(warnings.map((w) => `${w.path}: ${w.message}`)).to.deep.include('datasets.clinic.budget.renew: renew: monthly weakens the guarantee to ε per calendar month');
   });
 });
+
+describe('dataset-wide budget rules', () => {
+  it('warns about a dataset without budget.total (control: the demo policy has one and no such warning)', () => {
+    const total = (w: { path: string; message: string }): boolean => w.path === 'datasets.clinic.budget.total';
+    expect(loadPolicy(DEMO, {}).warnings.filter(total)).to.deep.equal([]);
+    const dir = variant({ 'clinic.yaml': (t) => t.replace(/^\s*total:.*\n/m, '') });
+    const { warnings, policy } = loadPolicy(dir, {});
+    expect(policy.datasets.clinic!.budget.total).to.equal(undefined);
+    expect(warnings.filter(total).map((w) => w.message)).to.deep.equal([
+      'no total: nothing caps what all principals, top-ups and metrics together spend on this dataset',
+    ]);
+  });
+
+  it('refuses two datasets over the same warehouse table, naming both', () => {
+    const second = (schema: string): string => `datasets:
+  clinic2:
+    schema: ${schema}
+    budget:
+      analyst: { epsilon: 10, delta: 1.0e-6 }
+      total: { epsilon: 100, delta: 1.0e-5 }
+    defaults: { epsilon: 0.5, delta: 1.0e-7 }
+    tables:
+      visits:
+        unit: patient_id
+        maxRowsPerUnit: 5
+        columns:
+          patient_id: { type: id }
+`;
+    expect(problemsOf(variant({}, { 'clinic2.yaml': second('public') }))).to.match(
+      /datasets\.clinic2\.tables\.visits: table public\.visits is also declared by dataset "clinic"/,
+    );
+    // Control: the same table name in another schema is another table.
+    expect(() => loadPolicy(variant({}, { 'clinic2.yaml': second('archive') }), {})).to.not.throw();
+  });
+});

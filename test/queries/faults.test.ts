@@ -70,6 +70,12 @@ describe('faults after the charge (pg)', function () {
       expect(await spent(svc)).to.equal(0);
       const events = await sql<{ kind: string }>(direct, 'SELECT kind FROM dpq.budget_events ORDER BY id');
       expect(events.map((e) => e.kind)).to.deep.equal(['query', 'refund']);
+      // The refund's audit entry carries minus the charge and names it: the log still sums to the ledger.
+      const log = (await (await svc.request('GET', '/v1/audit?limit=100', { principal: 'carol' })).json()) as { entries: { seq: number; action: string; outcome: string; epsilon: number | null; details: Record<string, unknown> | null }[] };
+      const query = log.entries.filter((e) => e.action === 'query');
+      expect(query.map((e) => [e.outcome, e.epsilon])).to.deep.equal([['ok', 1], ['failed', -1]]);
+      expect(query[1]!.details).to.deep.include({ refunded: true, chargedBy: query[0]!.seq });
+      expect(await (await svc.request('GET', '/v1/audit/verify', { principal: 'carol' })).json()).to.deep.include({ ok: true });
       await proxy.up();
       expect((await svc.request('POST', '/v1/queries', { principal: 'alice', body: { sql: 'SELECT COUNT(*) FROM visits', epsilon: 1 } })).status).to.equal(200);
     } finally {

@@ -41,7 +41,7 @@ FROM "agg"`);
     expect(c.outputs).to.deep.equal([{ kind: 'measure', aggregate: 0, measure: 'count', measurement: 0 }]);
   });
 
-  it('SUM and AVG by a public key: row-level bounding in a seeded hash order, clamping on the grid, the domain left-joined', async () => {
+  it('SUM and AVG by a public key: row-level bounding in a seeded hash order (every tie-breaker in the window’s own ORDER BY), clamping on the grid, the domain left-joined', async () => {
     const c = await sqlOf("SELECT region, SUM(cost), AVG(cost) FROM visits WHERE visited_on >= '2024-01-01' GROUP BY region");
     expect(c.sql).to.equal(`WITH "src" AS (
   SELECT "t0"."patient_id" AS "u",
@@ -55,12 +55,12 @@ FROM "agg"`);
 "bounded" AS (
   SELECT "k0",
          "r0",
-         dense_rank() OVER "w" AS "kr",
+         dense_rank() OVER "wk" AS "kr",
          row_number() OVER "w" AS "rn"
   FROM (SELECT "u", "k0", "r0", hashtextextended(COALESCE("k0"::text, ''), hashtextextended("u"::text, 0)) AS "hk", hash_numeric_extended(COALESCE("r0"::numeric, 0), hashtextextended("u"::text, 0)) AS "hr"
-        FROM "src"
-        ORDER BY "u", "hk", "k0", "hr", "r0") AS "h"
-  WINDOW "w" AS (PARTITION BY "u" ORDER BY "hk", "k0")
+        FROM "src") AS "h"
+  WINDOW "wk" AS (PARTITION BY "u" ORDER BY "hk", "k0"),
+         "w" AS (PARTITION BY "u" ORDER BY "hk", "k0", "hr", "r0")
 ),
 "rows" AS (
   SELECT "k0",
@@ -88,17 +88,21 @@ ORDER BY "d0"."o"`);
     expect(c.outputs.map((o) => (o.kind === 'measure' ? `${o.aggregate}:${o.measure}` : o.kind))).to.deep.equal(['key', '0:sum', '1:sum', '1:count']);
   });
 
-  it('a table keyed by its unit is aggregated directly, without a bounding step', async () => {
+  it('a table keyed by its unit is aggregated directly when the read’s own snapshot confirms it, else bounded', async () => {
     const c = await sqlOf('SELECT sex, AVG(birth_year) FROM patients WHERE birth_year > 1950 GROUP BY sex', { keyedTables: new Set(['patients']) });
-    expect(c.sql).to.not.include('bounded');
     expect(c.sql).to.include(`"rows" AS (
-  SELECT "k0",
+  (SELECT "k0",
          CASE WHEN "r0" IS NULL THEN NULL ELSE LEAST(GREATEST("r0", $5::int8), $6::int8)::int8 END AS "x0",
          true AS "first"
   FROM "src"
-  OFFSET 0
-)`);
-    expect(c.params).to.deep.equal(['1950', 'F', 'M', 'X', '1900', '2026', '1963']);
+  WHERE (SELECT "ok" FROM "keyed")
+  OFFSET 0)
+  UNION ALL
+  (SELECT "k0",`);
+    expect(c.sql).to.include('WHERE NOT (SELECT "ok" FROM "keyed") AND "kr" <= ');
+    expect(c.sql).to.include('AND c.relkind IN (\'r\', \'m\') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid)');
+    expect(c.params.slice(0, 4)).to.deep.equal(['1950', 'F', 'M', 'X']);
+    expect(c.params).to.include.members(['public', 'patients', 'patient_id']);
   });
 
   it('a private key releases the distinct-unit count used for partition selection', async () => {

@@ -115,22 +115,31 @@ export interface Fixture {
 let pgFixture: Promise<Fixture> | undefined;
 let pgliteFixture: Promise<Fixture> | undefined;
 
+/** A fresh database `dpq_<name>_<pid>` of the run's cluster with `setup` (statements, or a function) run in it; its URL. */
+export async function freshDatabase(name: string, setup: readonly string[] | ((c: pg.Client) => Promise<void>)): Promise<string> {
+  const cluster = postgresCluster();
+  const db = `dpq_${name}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: cluster.url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${db}`);
+  await admin.query(`CREATE DATABASE ${db}`);
+  await admin.end();
+  const client = new pg.Client({ connectionString: cluster.urlFor(db) });
+  await client.connect();
+  if (typeof setup === 'function') await setup(client);
+  else for (const stmt of setup) await client.query(stmt);
+  await client.end();
+  return cluster.urlFor(db);
+}
+
 /** One database of the run's cluster with the fixture (shared by the SQL tests). */
 export function pgFixtureOnce(): Promise<Fixture> {
   pgFixture ??= (async () => {
-    const cluster = postgresCluster();
-    const name = `dpq_sql_${process.pid}`;
-    const admin = new pg.Client({ connectionString: cluster.url });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const client = new pg.Client({ connectionString: cluster.urlFor(name) });
-    await client.connect();
-    await loadDemo(client, { patients: FIXTURE_PATIENTS });
-    for (const stmt of EDGE_ROWS) await client.query(stmt);
-    await client.end();
-    const warehouse = createPgWarehouse({ url: cluster.urlFor(name), statementTimeoutMs: 30_000 });
+    const url = await freshDatabase('sql', async (client) => {
+      await loadDemo(client, { patients: FIXTURE_PATIENTS });
+      for (const stmt of EDGE_ROWS) await client.query(stmt);
+    });
+    const warehouse = createPgWarehouse({ url, statementTimeoutMs: 30_000 });
     return { backend: 'pg' as const, warehouse, close: () => warehouse.close() };
   })();
   return pgFixture;

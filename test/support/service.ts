@@ -113,6 +113,8 @@ export async function startService(backend: Backend, options: ServiceOptions = {
     DPQ_POLICY_DIR: path.join(REPO, 'policies'),
     LOG_LEVEL: 'error',
     DPQ_TOKEN_KEY: '11'.repeat(32),
+    // A seed against PostgreSQL must be allowed explicitly (config refuses it on a real warehouse).
+    ...(options.env?.DPQ_NOISE_SEED === undefined ? {} : { DPQ_ALLOW_SEEDED_NOISE: '1' }),
     ...options.env,
   };
   let dataDir: string | undefined;

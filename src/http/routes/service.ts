@@ -18,7 +18,8 @@ export function serviceRoutes(services: Services): Router {
     };
     const [warehouse, state] = await Promise.all([check(() => services.warehouse.ping()), check(() => services.state.ping())]);
     const ready = warehouse === 'ok' && state === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', warehouse, state });
+    // `noise: "seeded"` says that answers are predictable from DPQ_NOISE_SEED (tests and demos only).
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', warehouse, state, noise: services.rng.kind });
   });
   r.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', services.telemetry.registry.contentType);

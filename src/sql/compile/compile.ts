@@ -12,8 +12,9 @@
  *    order that depends only on that person's rows (never `random()`) — and a person keeps the rows of their
  *    first `maxGroupsPerUnit` keys (`dense_rank`) up to `maxRowsPerUnit` rows (`row_number`).
  *    `first` marks a person's first row in each group, so distinct units per group are a plain
- *    filtered count. One sort and one WindowAgg: the window's order (hash, keys) is a prefix of the
- *    sort, whose remaining columns make the order within a key deterministic.
+ *    filtered count. The row window's own ORDER BY holds every tie-breaker (hash, keys, row
+ *    hash, raw values), so the choice is fixed by SQL semantics, not by the plan; the key window's
+ *    order (hash, keys) is a prefix of it, so one sort serves both.
  *    Queries that only count rows and units skip the sort: a hash aggregate per (person, key) pair,
  *    then the same rule on pairs (a pair keeps min(c, m − rows of the person's earlier keys)).
  * 3. `rows`: the kept rows with every bounded value clamped and put on its grid: NULL and NaN are
@@ -73,6 +74,25 @@ function inputs(): Inputs {
   };
 }
 
+/**
+ * `keyed.ok`: in the snapshot of the read itself, every table of the plan is a plain table or a
+ * materialized view without inheritance children or partitions, with a valid, immediate,
+ * non-partial unique index on its unit column alone — so it holds at most one row per person. A
+ * catalog that changed since planning (a dropped index, an added child) turns the bounding back on.
+ */
+function keyedGuard(plan: QueryPlan, params: Params): string {
+  const tables = [...new Map(plan.tables.map((t) => [JSON.stringify([t.schema, t.name]), t])).values()];
+  const wanted = tables.map((t) => `(${params.add(t.schema, 'text')}, ${params.add(t.name, 'text')}, ${params.add(t.unit, 'text')})`);
+  return (
+    `${ident('keyed')} AS (\n  SELECT count(DISTINCT c.oid) = ${params.add(BigInt(tables.length), 'int8')} AS ${ident('ok')}\n` +
+    `  FROM pg_catalog.pg_class c\n    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n` +
+    `    JOIN pg_catalog.pg_index i ON i.indrelid = c.oid\n    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]\n` +
+    `  WHERE (n.nspname::text, c.relname::text, a.attname::text) IN (${wanted.join(', ')})\n` +
+    `    AND c.relkind IN ('r', 'm') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid)\n` +
+    `    AND i.indisunique AND i.indisvalid AND i.indimmediate AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL\n)`
+  );
+}
+
 /** A measurement's SQL in `agg`, or (histograms) the measurement its own CTE computes. */
 interface Measure {
   readonly name: string;
@@ -87,6 +107,11 @@ interface CompileContext {
   readonly io: Inputs;
   readonly keyNames: readonly string[];
   readonly grouped: boolean;
+  /**
+   * Every table keyed by its unit (catalog hint): aggregate `src` directly, but only when the
+   * catalog in the read's own snapshot confirms it (`keyed`); otherwise the bounded rows are used.
+   */
+  readonly keyed: boolean;
   /** `first` (a person's first kept row in a group) is only needed to count distinct units. */
   readonly needFirst: boolean;
   /**
@@ -107,7 +132,8 @@ function contextOf(plan: QueryPlan): CompileContext {
     io: inputs(),
     keyNames: plan.keys.map((k) => ident(`k${k.index}`)),
     grouped: plan.keys.length > 0,
-    needFirst: plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units'),
+    keyed: !plan.bounding.needed,
+    needFirst: !plan.bounding.needed || plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units'),
     countOnly:
       plan.bounding.needed && plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units')),
     grid: [],
@@ -241,22 +267,41 @@ function rowBoundingStage(ctx: CompileContext, rowsSelect: readonly string[], fe
     hashes.push(`${hashChain(seed, rawList.map((r) => ({ sql: ident(r.name), kind: r.flag ? ('bool' as const) : ('numeric' as const) })))} AS ${ident('hr')}`);
     order.push(ident('hr'), ...rawNames);
   }
-  const windowOrder = grouped ? ` ORDER BY ${[ident('hk'), ...keyNames].join(', ')}` : '';
+  // The window's own ORDER BY holds every tie-breaker (hash, keys, then the row hash and raw
+  // values), so which rows a person keeps follows from SQL semantics, never from a subquery's
+  // order or the plan. Rows tied on all of them are identical in everything the query reads.
+  // Keys are ranked in a window ordered by (hash, keys) only — a prefix of the row order, so
+  // PostgreSQL computes both windows from one sort.
   const w = ident('w');
+  const wk = ident('wk');
+  const rowOrder = order.slice(1);
   const ranks = [
-    ...(grouped ? [`dense_rank() OVER ${w} AS ${ident('kr')}`] : []),
+    ...(grouped ? [`dense_rank() OVER ${wk} AS ${ident('kr')}`] : []),
     `row_number() OVER ${w} AS ${ident('rn')}`,
-    ...(!needFirst ? [] : grouped ? [`(rank() OVER ${w} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
+    ...(!needFirst ? [] : grouped ? [`(rank() OVER ${wk} = row_number() OVER ${w}) AS ${ident('first')}`] : [`(row_number() OVER ${w} = 1) AS ${ident('first')}`]),
+  ];
+  const windows = [
+    ...(grouped ? [`${wk} AS (PARTITION BY ${ident('u')} ORDER BY ${[ident('hk'), ...keyNames].join(', ')})`] : []),
+    `${w} AS (PARTITION BY ${ident('u')}${rowOrder.length > 0 ? ` ORDER BY ${rowOrder.join(', ')}` : ''})`,
   ];
   const inner = [ident('u'), ...carried, ...hashes];
   ctx.ctes.push(
     `${ident('bounded')} AS (\n  SELECT ${[...carried, ...ranks].join(',\n         ')}\n` +
-      `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}\n        ORDER BY ${order.join(', ')}) AS ${ident('h')}\n` +
-      `  WINDOW ${w} AS (PARTITION BY ${ident('u')}${windowOrder})\n)`,
+      `  FROM (SELECT ${inner.join(', ')}\n        FROM ${ident('src')}) AS ${ident('h')}\n` +
+      `  WINDOW ${windows.join(',\n         ')}\n)`,
   );
   const keep = grouped ? [`${ident('kr')} <= ${params.add(BigInt(plan.bounding.maxGroupsPerUnit), 'int8')}`] : [];
   keep.push(`${ident('rn')} <= ${params.add(BigInt(plan.bounding.maxRowsPerUnit), 'int8')}`);
-  ctx.ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, ...(needFirst ? [ident('first')] : [])].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}${fence}\n)`);
+  const boundedRows = `SELECT ${[...rowsSelect, ...(needFirst ? [ident('first')] : [])].join(',\n         ')}\n  FROM ${ident('bounded')}\n  WHERE ${keep.join(' AND ')}${fence}`;
+  if (!ctx.keyed) {
+    ctx.ctes.push(`${ident('rows')} AS (\n  ${boundedRows}\n)`);
+    return;
+  }
+  // Both branches are gated by the same one-time condition: PostgreSQL runs only one of them.
+  ctx.ctes.push(keyedGuard(plan, params));
+  const ok = `(SELECT ${ident('ok')} FROM ${ident('keyed')})`;
+  const direct = `SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}\n  WHERE ${ok}${fence}`;
+  ctx.ctes.push(`${ident('rows')} AS (\n  (${direct})\n  UNION ALL\n  (${boundedRows.replace('\n  WHERE ', `\n  WHERE NOT ${ok} AND `)})\n)`);
 }
 
 /** Stages 2–3, bounding and `rows`: the kept rows with every bounded value clamped onto its grid. */
@@ -268,8 +313,7 @@ function boundingStages(ctx: CompileContext): void {
   const fence = ctx.grid.length > 0 ? '\n  OFFSET 0' : '';
   const rowsSelect = [...ctx.keyNames, ...ctx.io.raw.filter((r) => r.flag).map((r) => ident(r.name)), ...gridSelect];
   if (ctx.countOnly) pairBoundingStage(ctx);
-  else if (ctx.plan.bounding.needed) rowBoundingStage(ctx, rowsSelect, fence);
-  else ctx.ctes.push(`${ident('rows')} AS (\n  SELECT ${[...rowsSelect, `true AS ${ident('first')}`].join(',\n         ')}\n  FROM ${ident('src')}${fence}\n)`);
+  else rowBoundingStage(ctx, rowsSelect, fence);
 }
 
 /** What `agg` (and the histogram stages after it) produce, in output order. */

@@ -105,6 +105,9 @@ export class DomainParams {
   }
 }
 
+/** Up to this many grid steps from zero, float8 rounding error stays below half a step. */
+const FLOAT8_EXACT_GRID = 2n ** 50n;
+
 /** The SQL of a column's grid value x from its raw input `r` (NULL for NULL and NaN). */
 export function gridSql(raw: string, column: ColumnNode, lower: bigint, upper: bigint, granularity: string, params: Params): string {
   const r = ident(raw);
@@ -118,5 +121,11 @@ export function gridSql(raw: string, column: ColumnNode, lower: bigint, upper: b
   const clamped = `LEAST(GREATEST(${r}, ${params.add(lo, 'numeric')}), ${params.add(hi, 'numeric')})`;
   const onGrid = scale !== undefined ? `${clamped} * ${params.add(scale, 'numeric')}` : `${clamped} / ${params.add(granularity, 'numeric')}`;
   const nan = column.type === 'numeric' ? ` OR ${r} = 'NaN'::numeric` : '';
-  return `CASE WHEN ${r} IS NULL${nan} THEN NULL ELSE round(${onGrid})::int8 END`;
+  // A float8 column makes the arithmetic float8 (relative error a few 2^-53): beyond 2^50 grid
+  // steps from zero the clamped bound times the scale can round one step outside [lower, upper]
+  // (exceeding the sensitivity, or a bin past the histogram's last). Clamp again on the grid there.
+  const rounded = `round(${onGrid})::int8`;
+  const exact = (lower < 0n ? -lower : lower) <= FLOAT8_EXACT_GRID && (upper < 0n ? -upper : upper) <= FLOAT8_EXACT_GRID;
+  const onBounds = exact ? rounded : `LEAST(GREATEST(${rounded}, ${params.add(lower, 'int8')}), ${params.add(upper, 'int8')})`;
+  return `CASE WHEN ${r} IS NULL${nan} THEN NULL ELSE ${onBounds} END`;
 }
