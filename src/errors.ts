@@ -58,7 +58,17 @@ export interface ErrorDetails {
   /** `position` and `hint` for SQL text; the wire protocol also refuses messages (no position). */
   readonly SQL_NOT_ALLOWED: { readonly construct: string; readonly position?: number; readonly hint?: string; readonly sqlState?: string | null };
   readonly UNAUTHENTICATED: never;
-  readonly FORBIDDEN: { readonly roles?: readonly string[]; readonly status?: string; readonly sqlState?: string };
+  /** `condition`: the access-rule condition (sourceIps, hours) a raw query failed. */
+  readonly FORBIDDEN: {
+    readonly roles?: readonly string[];
+    readonly status?: string;
+    readonly sqlState?: string;
+    readonly condition?: string;
+    readonly sourceAddress?: string | null;
+    /** The request field at fault, or the grant to use instead. */
+    readonly field?: string;
+    readonly grant?: string;
+  };
   readonly BUDGET_EXHAUSTED:
     | { readonly metric: string }
     | {

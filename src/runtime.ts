@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { systemClock, type Clock } from './clock.ts';
-import { type Config, ConfigError } from './config/index.ts';
+import { type Config, ConfigError, type TokenKey } from './config/index.ts';
 import { createRandomSource } from './dp/index.ts';
 import { createAuthenticator } from './http/auth.ts';
 import { createTelemetry } from './telemetry.ts';
@@ -32,15 +32,15 @@ import { ensureReaderRole, READER_ROLE } from './warehouse/reader-role.ts';
  * The tokenization key: DPQ_TOKEN_KEY, or in embedded mode a key generated once and kept in
  * DPQ_DATA_DIR (so tokens stay stable across restarts). Required when a policy tokenizes.
  */
-function resolveTokenKey(config: Config, policy: Policy): Buffer | undefined {
-  if (config.tokenKey !== undefined) return config.tokenKey;
+function resolveTokenKeys(config: Config, policy: Policy): readonly TokenKey[] | undefined {
+  if (config.tokenKeys !== undefined) return config.tokenKeys;
   if (config.embedded) {
     const file = path.join(config.dataDir, 'token.key');
     if (!fs.existsSync(file)) {
       fs.mkdirSync(config.dataDir, { recursive: true });
       fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
     }
-    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+    return [{ id: 'k0', key: Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex') }];
   }
   // Raw grants tokenize id columns they do not cover, so any access rule needs the key too.
   const tokenizes =
@@ -99,7 +99,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const loaded = options.policy === undefined ? loadPolicy(config.policyDir, config.env) : undefined;
   const policy = options.policy ?? loaded!.policy;
   await validateMetrics(policy, loaded?.origins);
-  const tokenKey = resolveTokenKey(config, policy);
+  const tokenKeys = resolveTokenKeys(config, policy);
   const closers: (() => Promise<void>)[] = [];
   let warehouse: Warehouse;
   let state: StateStore;
@@ -138,11 +138,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     warehouse,
     state,
     logger,
-    tokenKey,
+    tokenKey: tokenKeys?.[0]?.key,
+    tokenKeys,
     rng: createRandomSource(config.noiseSeed),
     telemetry: createTelemetry(),
     clock: options.clock ?? systemClock,
-    auth: createAuthenticator(policy, { secret: jwtSecret, jwks: config.jwks }),
+    auth: createAuthenticator(policy, {
+      secret: jwtSecret,
+      secrets: config.jwtSecrets.length > 0 ? config.jwtSecrets.map((x) => new TextEncoder().encode(x)) : [jwtSecret],
+      jwks: config.jwks,
+    }),
     jwtSecret,
     async close() {
       for (const close of closers) await close().catch(() => undefined);

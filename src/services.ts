@@ -1,7 +1,7 @@
 /** The dependencies every request handler gets, wired once by `main.ts` (or a test). */
 import type { Clock } from './clock.ts';
 import type { RandomSource } from './dp/index.ts';
-import type { Config } from './config/index.ts';
+import type { Config, TokenKey } from './config/index.ts';
 import type { Telemetry } from './telemetry.ts';
 import type { Logger } from './log.ts';
 import type { Principal } from './policy/authorize.ts';
@@ -25,6 +25,8 @@ export interface Services {
   readonly clock: Clock;
   /** The key for tokenizing and hashing sensitive values (undefined when no policy needs one). */
   readonly tokenKey: Buffer | undefined;
+  /** Every token key, newest first: new tokens use the first, old tokens reveal while their key is listed. */
+  readonly tokenKeys?: readonly TokenKey[] | undefined;
   /** Noise randomness: node:crypto, or seedrandom behind DPQ_NOISE_SEED (tests and demos). */
   readonly rng: RandomSource;
 }

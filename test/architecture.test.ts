@@ -19,7 +19,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   clock: [],
   errors: [],
   log: [],
-  config: [],
+  config: ['policy'],
   telemetry: [],
   dp: [],
   policy: ['errors'],
@@ -71,6 +71,8 @@ const SQL_STEPS: Readonly<Record<string, readonly string[]>> = {
 interface Import {
   readonly from: string;
   readonly spec: string;
+  /** `import type` / `export type`: erased at run time, so it closes no run-time cycle. */
+  readonly typeOnly: boolean;
 }
 
 function sources(dir: string): string[] {
@@ -88,8 +90,13 @@ const moduleOf = (file: string): string => path.relative(src, file).split(path.s
 /** Static imports and re-exports (`import … from`, `export … from`, `import '…'`, `import('…')`). */
 function importsOf(file: string): Import[] {
   const text = fs.readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(?\s*)'([^']+)'/g)].map((m) => m[1]!);
-  return specs.map((spec) => ({ from: file, spec }));
+  const statements = [...text.matchAll(/\b(?:import|export)(\s+type)?\b[^;'"]*?\bfrom\s+'([^']+)'/g)].map((m) => ({
+    from: file,
+    spec: m[2]!,
+    typeOnly: m[1] !== undefined,
+  }));
+  const bare = [...text.matchAll(/\bimport\s*\(?\s*'([^']+)'/g)].map((m) => ({ from: file, spec: m[1]!, typeOnly: false }));
+  return [...statements, ...bare];
 }
 
 const files = sources(src);
@@ -170,12 +177,12 @@ describe('architecture: the module layout of docs/design.md', () => {
 
   it('has no import cycle between modules', () => {
     const graph = graphOf(local.map((i) => [moduleOf(i.from), moduleOf(target(i))] as const));
-    expect(findCycle(graph)).to.equal(undefined);
+    expect(findCycle(graph)?.join(' → ')).to.equal(undefined);
   });
 
-  it('has no import cycle between files', () => {
-    const graph = graphOf(local.map((i) => [path.relative(src, i.from), path.relative(src, target(i))] as const));
-    expect(findCycle(graph)).to.equal(undefined);
+  it('has no run-time import cycle between files (type-only imports are erased)', () => {
+    const graph = graphOf(local.filter((i) => !i.typeOnly).map((i) => [path.relative(src, i.from), path.relative(src, target(i))] as const));
+    expect(findCycle(graph)?.join(' → ')).to.equal(undefined);
   });
 
   it('finds a cycle when there is one (positive control for the two tests above)', () => {

@@ -10,6 +10,7 @@ import { analystPage } from './pages/analyst.ts';
 import { approverPage } from './pages/approver.ts';
 import { auditorPage } from './pages/auditor.ts';
 import { dashboardsPage } from './pages/dashboards.ts';
+import { reviewsPage } from './pages/reviews.ts';
 import { signInPage } from './pages/signin.ts';
 import { credential, displayName, signOut } from './session.ts';
 
@@ -18,6 +19,7 @@ const PAGES: readonly { readonly hash: string; readonly title: string; readonly 
   { hash: '#/approver', title: 'Approver', page: approverPage },
   { hash: '#/auditor', title: 'Auditor', page: auditorPage },
   { hash: '#/dashboards', title: 'Dashboards', page: dashboardsPage },
+  { hash: '#/reviews', title: 'Reviews', page: reviewsPage },
 ];
 
 const main = document.getElementById('main')!;
@@ -47,7 +49,7 @@ function route(): void {
     show(signInPage(message), 'Sign in');
     return;
   }
-  const target = PAGES.find((p) => p.hash === location.hash) ?? PAGES[0]!;
+  const target = PAGES.find((p) => p.hash === location.hash.split('?')[0]) ?? PAGES[0]!; // `#/approver?request=ar_…` (chat links)
   for (const a of nav.querySelectorAll('a')) {
     if (a.getAttribute('href') === target.hash) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -98,7 +98,15 @@ export interface AccessRequest {
   readonly createdAt: string;
   readonly pendingUntil: string;
   readonly expiresAt: string | null;
+  readonly decidedBy: string | null;
   readonly reason: string | null;
+  /** Kind raw: the grant this request extends (its columns are only the added ones). */
+  readonly extends?: string | null;
+  /** For those who may decide a pending request: the requester's budget and raw-access counts. */
+  readonly requesterContext?: {
+    readonly budget: { readonly epsilon: { readonly limit: number; readonly spent: number; readonly remaining: number } } | null;
+    readonly rawAccess: { readonly since: string; readonly grants: number; readonly queries: number; readonly rows: number; readonly reveals: number; readonly denied: number; readonly breakGlass: number };
+  };
   readonly usage?: { readonly queries: number; readonly rows: number; readonly maxQueries: number; readonly maxRows: number };
 }
 

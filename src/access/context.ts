@@ -6,8 +6,10 @@
 import client from 'prom-client';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
-import { deriveMaskKeys, type MaskKeys } from './masking.ts';
+import { deriveKeyring, LEGACY_KEY_ID, type MaskKeyring, type MaskKeys } from './masking.ts';
 import { createNotifier, type Notification, type Notifier } from './notify.ts';
+import { slackBlocks } from './slack-blocks.ts';
+import { type AlertEngine, startAlerts } from './alerts.ts';
 
 export interface AccessMetrics {
   readonly events: client.Counter<'event'>;
@@ -15,19 +17,26 @@ export interface AccessMetrics {
   readonly rawRows: client.Counter<'dataset'>;
   readonly reveals: client.Counter<'dataset'>;
   readonly notifications: client.Counter<'outcome'>;
+  readonly deadLetters: client.Counter<'kind'>;
 }
 
 export interface AccessContext {
   readonly services: Services;
   readonly notifier: Notifier;
+  /** The newest token key's subkeys (new tokens, hashes, vault writes). */
   readonly keys: MaskKeys | undefined;
+  /** Every listed token key, for reveals of tokens made before a rotation. */
+  readonly keyring: MaskKeyring | undefined;
   readonly metrics: AccessMetrics;
+  readonly alerts: AlertEngine;
 }
 
 /** Who acts, and the `x-request-id` of the HTTP request (for the audit log). */
 export interface Actor {
   readonly principal: Principal;
   readonly httpRequestId: string;
+  /** The request's source address (http/source-address.ts), for rule conditions. */
+  readonly sourceAddress?: string | undefined;
 }
 
 /** Count and send notifications (after the transaction that made them has committed). */
@@ -70,6 +79,12 @@ function createMetrics(registry: client.Registry): AccessMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    deadLetters: new client.Counter({
+      name: 'dpq_notifications_dead_letters_total',
+      help: 'Notifications given up after every attempt (timeouts, refusals, errors), by kind (access, alert)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -77,15 +92,22 @@ export function accessContext(services: Services): AccessContext {
   let ctx = contexts.get(services);
   if (ctx === undefined) {
     const metrics = createMetrics(services.telemetry.registry);
+    const slackSecret = services.config.slackSigningSecret;
+    const keyring = deriveKeyring(services.tokenKeys ?? (services.tokenKey === undefined ? [] : [{ id: LEGACY_KEY_ID, key: services.tokenKey }]));
+    const notifier = createNotifier({
+      webhook: services.policy.access.notify?.webhook,
+      logger: services.logger,
+      onResult: (outcome) => metrics.notifications.inc({ outcome }),
+      onDeadLetter: (kind) => metrics.deadLetters.inc({ kind }),
+      ...(slackSecret === undefined ? {} : { decorate: (n, body) => ({ ...body, blocks: slackBlocks(n, String(body.text), services.config.publicUrl) }) }),
+    });
     ctx = Object.freeze({
       services,
       metrics,
-      keys: services.tokenKey === undefined ? undefined : deriveMaskKeys(services.tokenKey),
-      notifier: createNotifier({
-        webhook: services.policy.access.notify?.webhook,
-        logger: services.logger,
-        onResult: (outcome) => metrics.notifications.inc({ outcome }),
-      }),
+      notifier,
+      alerts: startAlerts(services, notifier),
+      keys: keyring?.newest,
+      keyring,
     });
     contexts.set(services, ctx);
   }

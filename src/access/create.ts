@@ -5,12 +5,10 @@
  * insert — with at most one open request per (requester, dataset, kind), also across replicas
  * (row lock plus a partial unique index as the backstop).
  */
-import crypto from 'node:crypto';
 import { auditedTransaction } from '../audit/record.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, type DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
 import { may } from '../policy/authorize.ts';
-import { formatDuration } from '../policy/duration.ts';
 import { isUniqueViolation } from '../state/store.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
 import { type AccessContext, type Actor, announce } from './context.ts';
@@ -19,45 +17,15 @@ import { type AccessRequest, effectiveStatus } from './model.ts';
 import type { Notification } from './notify.ts';
 import { view } from './read.ts';
 import { insertRequest, lockOpenRequest } from './repository.ts';
-import { mayBreakGlass, resolveColumns, routeRequest, type RoutedRule, scopeSensitivity } from './routing.ts';
+import { mayBreakGlass, resolveColumns, routeRequest, scopeSensitivity } from './routing.ts';
 import type { CreateBody } from './schemas.ts';
 import { applyTopUp } from './topup.ts';
-
-/** Default grant length when the body names none (capped by the rule or break-glass maximum). */
-export const DEFAULT_DURATION_MS = 60 * 60_000;
-
-export function newRequestId(): string {
-  return `ar_${crypto.randomBytes(16).toString('base64url')}`;
-}
+import { createExtension } from './extend.ts';
+import { autoApproves, newRequestId, rawDuration } from './request-rules.ts';
 
 /** `POST /v1/access-requests` */
-/**
- * The routed rule's limits on the request (or the break-glass maximum duration): a raw grant's
- * duration (returned, defaulted), a budget request's ε and δ (null duration).
- */
-function checkRuleLimits(body: CreateBody, { rule, index }: RoutedRule, breakGlassMax: number | undefined): number | null {
-  if (body.kind === 'raw') {
-    const breakGlass = body.breakGlass;
-    const max = breakGlass ? breakGlassMax : rule.maxDuration;
-    const durationMs = body.durationMinutes !== undefined ? body.durationMinutes * 60_000 : Math.min(DEFAULT_DURATION_MS, max ?? DEFAULT_DURATION_MS);
-    if (max !== undefined && durationMs > max) {
-      throw invalidRequest(`body.durationMinutes: at most ${max / 60_000} minutes (${breakGlass ? 'access.breakGlass' : `access.rules[${index}]`}.maxDuration ${formatDuration(max)})`, {
-        field: 'durationMinutes',
-        maxMinutes: max / 60_000,
-      });
-    }
-    return durationMs;
-  }
-  if (rule.maxEpsilon !== undefined && body.epsilon > rule.maxEpsilon) {
-    throw invalidRequest(`body.epsilon: at most ${rule.maxEpsilon} (access.rules[${index}].maxEpsilon)`, { field: 'epsilon', maxEpsilon: rule.maxEpsilon });
-  }
-  if (rule.maxDelta !== undefined && body.delta > rule.maxDelta) {
-    throw invalidRequest(`body.delta: at most ${rule.maxDelta} (access.rules[${index}].maxDelta)`, { field: 'delta', maxDelta: rule.maxDelta });
-  }
-  return null;
-}
-
 export async function createRequest(ctx: AccessContext, actor: Actor, body: CreateBody): Promise<Record<string, unknown>> {
+  if (body.kind === 'raw' && body.extends !== undefined) return createExtension(ctx, actor, { ...body, extends: body.extends });
   const { policy, clock } = ctx.services;
   const { principal } = actor;
   const access = policy.access;
@@ -80,12 +48,18 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
   const { rule, index } = routed;
   if (access.requireTicket && body.ticket === undefined) throw invalidRequest('body.ticket: the policy requires a ticket id', { field: 'ticket' });
 
-  const durationMs = checkRuleLimits(body, routed, breakGlass ? access.breakGlass!.maxDuration : undefined);
-  const auto =
-    !breakGlass &&
-    rule.autoApprove !== undefined &&
-    principal.roles.some((r) => rule.autoApprove!.roles.includes(r)) &&
-    (durationMs === null || rule.autoApprove.maxDuration === undefined || durationMs <= rule.autoApprove.maxDuration);
+  let durationMs: number | null = null;
+  if (body.kind === 'raw') {
+    durationMs = rawDuration(body.durationMinutes, breakGlass ? access.breakGlass!.maxDuration : rule.maxDuration, breakGlass ? 'access.breakGlass' : `access.rules[${index}]`);
+  } else {
+    if (rule.maxEpsilon !== undefined && body.epsilon > rule.maxEpsilon) {
+      throw invalidRequest(`body.epsilon: at most ${rule.maxEpsilon} (access.rules[${index}].maxEpsilon)`, { field: 'epsilon', maxEpsilon: rule.maxEpsilon });
+    }
+    if (rule.maxDelta !== undefined && body.delta > rule.maxDelta) {
+      throw invalidRequest(`body.delta: at most ${rule.maxDelta} (access.rules[${index}].maxDelta)`, { field: 'delta', maxDelta: rule.maxDelta });
+    }
+  }
+  const auto = !breakGlass && autoApproves(rule, principal, durationMs);
 
   const now = clock.now();
   const approved = breakGlass || auto;
@@ -119,6 +93,8 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
     reviewedBy: null,
     queriesUsed: 0,
     rowsUsed: 0,
+    revealsUsed: 0,
+    extends: null,
   };
 
   await settleExpired(ctx);

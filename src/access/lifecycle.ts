@@ -30,6 +30,7 @@ import { viewOf } from './read.ts';
 import { approvalsOf, insertApproval, lockRequest, updateRequest } from './repository.ts';
 import { holdsApproverRole, mayApprove, mayRevoke, mayView } from './routing.ts';
 import { applyTopUp } from './topup.ts';
+import { applyExtension } from './extend.ts';
 
 interface Outcome {
   readonly request: AccessRequest;
@@ -104,8 +105,13 @@ export function approveRequest(ctx: AccessContext, actor: Actor, id: string, com
         approvedAt: now,
         decidedAt: now,
         decidedBy: me.name,
-        ...(r.kind === 'raw' && r.durationMs !== null ? { expiresAt: new Date(now.getTime() + r.durationMs) } : {}),
+        ...(r.kind === 'raw' && r.durationMs !== null && r.extends === null ? { expiresAt: new Date(now.getTime() + r.durationMs) } : {}),
       });
+      if (r.extends !== null) {
+        const applied = await applyExtension(tx, request, now, me.name, actor.httpRequestId);
+        request = applied.extension;
+        entries.push(...applied.entries);
+      }
       events.push('approved');
     }
     entries.unshift(
@@ -119,25 +125,26 @@ export function approveRequest(ctx: AccessContext, actor: Actor, id: string, com
 }
 
 /** `POST /v1/access-requests/:id/deny` — one denial denies. */
-export function denyRequest(ctx: AccessContext, actor: Actor, id: string, reason: string | undefined): Promise<Record<string, unknown>> {
+export function denyRequest(ctx: AccessContext, actor: Actor, id: string, reason: string): Promise<Record<string, unknown>> {
   const me = actor.principal;
   return transition(ctx, actor, id, 'access.deny', async (tx, r, now) => {
     if (me.name === r.requester) throw forbidden('the requester cannot deny its own request; cancel it instead');
     if (!mayApprove(ctx.services.policy, me, r)) throw forbidden(`denying this request needs the role ${r.approverRole} with the approve action on ${r.dataset}`);
     if (r.status !== 'pending') throw notStatus(r, 'deny');
-    const request = await updateRequest(tx, r.id, { status: 'denied', decidedAt: now, decidedBy: me.name, reason: reason ?? null });
-    return { request, entries: [requestEntry('access.deny', me.name, request, 'denied', actor.httpRequestId, { details: { reason: reason ?? null } })], events: ['denied'] };
+    const request = await updateRequest(tx, r.id, { status: 'denied', decidedAt: now, decidedBy: me.name, reason });
+    return { request, entries: [requestEntry('access.deny', me.name, request, 'denied', actor.httpRequestId, { details: { reason } })], events: ['denied'] };
   });
 }
 
 /** `POST /v1/access-requests/:id/revoke` — end an active raw grant now, on every replica. */
-export function revokeRequest(ctx: AccessContext, actor: Actor, id: string, reason: string | undefined): Promise<Record<string, unknown>> {
+export function revokeRequest(ctx: AccessContext, actor: Actor, id: string, reason: string): Promise<Record<string, unknown>> {
   const { policy } = ctx.services;
   const me = actor.principal;
   return transition(ctx, actor, id, 'access.revoke', async (tx, r, now) => {
     if (me.name === r.requester) throw forbidden('the requester ends its own grant with /cancel');
     if (!mayRevoke(policy, me, r)) throw forbidden(`revoking needs the role ${r.approverRole} on ${r.dataset}, or the admin action`);
     if (r.kind === 'budget') throw conflict('a budget request cannot be revoked: an approved top-up is final', { status: r.status });
+    if (r.extends !== null) throw conflict(`an extension is not a grant of its own: revoke the grant ${r.extends}`, { status: r.status });
     if (r.status !== 'approved') throw notStatus(r, 'revoke');
     // A break-glass grant revoked by someone who may review it counts as reviewed.
     const review = r.breakGlass && r.reviewedAt === null && holdsApproverRole(policy, me, r.approverRole, r.dataset);
@@ -145,10 +152,10 @@ export function revokeRequest(ctx: AccessContext, actor: Actor, id: string, reas
       status: 'revoked',
       decidedAt: now,
       decidedBy: me.name,
-      reason: reason ?? null,
+      reason,
       ...(review ? { reviewedAt: now, reviewedBy: me.name } : {}),
     });
-    return { request, entries: [requestEntry('access.revoke', me.name, request, 'ok', actor.httpRequestId, { details: { reason: reason ?? null, reviewed: review } })], events: ['revoked'] };
+    return { request, entries: [requestEntry('access.revoke', me.name, request, 'ok', actor.httpRequestId, { details: { reason, reviewed: review } })], events: ['revoked'] };
   });
 }
 
@@ -157,7 +164,7 @@ export function cancelRequest(ctx: AccessContext, actor: Actor, id: string, reas
   const me = actor.principal;
   return transition(ctx, actor, id, 'access.cancel', async (tx, r, now) => {
     if (me.name !== r.requester) throw forbidden('only the requester may cancel a request; approvers deny or revoke');
-    if (!(r.status === 'pending' || (r.status === 'approved' && r.kind === 'raw'))) throw notStatus(r, 'cancel');
+    if (!(r.status === 'pending' || (r.status === 'approved' && r.kind === 'raw' && r.extends === null))) throw notStatus(r, 'cancel');
     const request = await updateRequest(tx, r.id, { status: 'cancelled', decidedAt: now, decidedBy: me.name, reason: reason ?? null });
     return { request, entries: [requestEntry('access.cancel', me.name, request, 'ok', actor.httpRequestId, { details: { reason: reason ?? null } })], events: ['cancelled'] };
   });

@@ -28,14 +28,42 @@ export { maskOf, tokenDomain } from '../policy/masks.ts';
 export type MaskKind = 'redact' | 'tokenize' | 'hash' | 'partial' | 'generalize';
 
 export interface MaskKeys {
+  /** The key id (DPQ_TOKEN_KEYS); `k0` is DPQ_TOKEN_KEY alone. */
+  readonly id: string;
   readonly token: Buffer;
   readonly hash: Buffer;
   readonly vault: Buffer;
 }
 
-export function deriveMaskKeys(tokenKey: Buffer): MaskKeys {
+/** The id of the key the tokens of the format before keyrings (`tok_` + 32 hex) belong to. */
+export const LEGACY_KEY_ID = 'k0';
+
+export function deriveMaskKeys(tokenKey: Buffer, id = LEGACY_KEY_ID): MaskKeys {
   const derive = (label: string): Buffer => Buffer.from(crypto.hkdfSync('sha256', tokenKey, Buffer.alloc(0), `dpq ${label} v1`, 32));
-  return Object.freeze({ token: derive('tokenize'), hash: derive('hash'), vault: derive('token vault') });
+  return Object.freeze({ id, token: derive('tokenize'), hash: derive('hash'), vault: derive('token vault') });
+}
+
+/**
+ * Every listed token key, newest first. New tokens and hashes use the newest; a token names its
+ * key (`tok_<id>_…`, or no id for k0), and reveals while that key is listed.
+ */
+export interface MaskKeyring {
+  readonly newest: MaskKeys;
+  byId(id: string): MaskKeys | undefined;
+}
+
+export function deriveKeyring(keys: readonly { readonly id: string; readonly key: Buffer }[]): MaskKeyring | undefined {
+  if (keys.length === 0) return undefined;
+  const derived = new Map(keys.map((k) => [k.id, deriveMaskKeys(k.key, k.id)]));
+  return Object.freeze({ newest: derived.get(keys[0]!.id)!, byId: (id: string) => derived.get(id) });
+}
+
+const TOKEN_SHAPE = /^tok_(?:([a-z0-9]{1,24})_)?[0-9a-f]{32}$/;
+
+/** The key id a token was made with, or undefined when it is not a token. */
+export function tokenKeyId(token: string): string | undefined {
+  const m = TOKEN_SHAPE.exec(token);
+  return m === null ? undefined : (m[1] ?? LEGACY_KEY_ID);
 }
 
 export function maskKind(mask: Mask): MaskKind {
@@ -63,7 +91,8 @@ function mac(key: Buffer, dataset: string, columnRef: string, text: string): Buf
 }
 
 export function tokenOf(keys: MaskKeys, dataset: string, columnRef: string, text: string): string {
-  return `tok_${mac(keys.token, dataset, columnRef, text).subarray(0, 16).toString('hex')}`;
+  const id = keys.id === LEGACY_KEY_ID ? '' : `${keys.id}_`;
+  return `tok_${id}${mac(keys.token, dataset, columnRef, text).subarray(0, 16).toString('hex')}`;
 }
 
 export function hashOf(keys: MaskKeys, dataset: string, columnRef: string, text: string): string {

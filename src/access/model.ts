@@ -46,6 +46,13 @@ export interface AccessRequest {
   readonly reviewedBy: string | null;
   readonly queriesUsed: number;
   readonly rowsUsed: number;
+  /** Tokens revealed in clear under this grant. */
+  readonly revealsUsed: number;
+  /**
+   * An extension request: the grant it extends. Its `columns` are only the ones it adds (what
+   * approvers decide on); once approved, the grant itself runs on (extend.ts).
+   */
+  readonly extends: string | null;
 }
 
 export interface Approval {
@@ -96,6 +103,7 @@ export function requestView(r: AccessRequest, approvals: readonly Approval[], no
     status,
     requester: r.requester,
     ...(r.kind === 'raw' ? { columns: [...r.columns] } : { epsilon: r.epsilon, delta: r.delta }),
+    ...(r.kind === 'raw' ? { extends: r.extends } : {}),
     sensitivity: r.sensitivity,
     justification: r.justification,
     ticket: r.ticket,
@@ -121,6 +129,7 @@ export function requestView(r: AccessRequest, approvals: readonly Approval[], no
           usage: {
             queries: r.queriesUsed,
             rows: r.rowsUsed,
+            reveals: r.revealsUsed,
             maxQueries: quotas.maxQueriesPerGrant,
             maxRows: quotas.maxRowsPerGrant,
             maxRowsPerQuery: quotas.maxRowsPerQuery,

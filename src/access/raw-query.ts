@@ -17,6 +17,7 @@
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import { DpqError, forbidden } from '../errors.ts';
+import { describeHours, failedCondition } from '../policy/conditions.ts';
 import type { Dataset } from '../policy/schema.ts';
 import { compileRaw, parseSql, type RawPlan, redact, shapeFingerprint, validateRaw } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
@@ -55,13 +56,39 @@ export async function activeGrantOf(ctx: AccessContext, actor: Actor, requestId:
   if (grant === undefined || grant.requester !== actor.principal.name || grant.kind !== 'raw') {
     throw forbidden('no raw grant of this principal has this id');
   }
+  if (grant.extends !== null) throw forbidden(`this is an extension; use the grant it extends, ${grant.extends}`, { grant: grant.extends });
   if (!isActiveGrant(grant, now) || !Object.hasOwn(ctx.services.policy.datasets, grant.dataset)) {
     const status = effectiveStatus(grant, now);
     const err = forbidden(`this grant is ${status}, not active`, { status });
     await auditRefusal(ctx, actor, grant, action, err, undefined);
     throw err;
   }
+  const refusal = conditionRefusal(ctx, actor, grant, now);
+  if (refusal !== undefined) {
+    if (action === 'access.raw_query') ctx.metrics.rawQueries.inc({ dataset: grant.dataset, outcome: 'refused' });
+    await auditRefusal(ctx, actor, grant, action, refusal, undefined);
+    throw refusal;
+  }
   return grant;
+}
+
+/**
+ * The rule's `conditions` at this use (policy.md): the source address and the hours. A
+ * break-glass grant is exempt from `hours` only — an emergency does not wait for office hours,
+ * and such a grant is announced and reviewed anyway — never from `sourceIps`.
+ */
+function conditionRefusal(ctx: AccessContext, actor: Actor, grant: AccessRequest, now: Date): DpqError | undefined {
+  const conditions = ctx.services.policy.access.rules[grant.ruleIndex]?.conditions;
+  if (conditions === undefined) return undefined;
+  const failed = failedCondition(grant.breakGlass ? { ...conditions, hours: undefined } : conditions, actor.sourceAddress, now);
+  if (failed === undefined) return undefined;
+  const rule = `access.rules[${grant.ruleIndex}].conditions`;
+  return failed === 'sourceIps'
+    ? forbidden(`this grant works only from ${conditions.sourceIps!.map((c) => c.text).join(', ')} (${rule}.sourceIps); this request comes from ${actor.sourceAddress ?? 'an unknown address'}`, {
+        condition: 'sourceIps',
+        sourceAddress: actor.sourceAddress ?? null,
+      })
+    : forbidden(`this grant works only ${describeHours(conditions.hours!)} (${rule}.hours)`, { condition: 'hours' });
 }
 
 async function auditRefusal(ctx: AccessContext, actor: Actor, grant: AccessRequest, action: string, err: DpqError, sql: string | undefined): Promise<void> {
@@ -77,6 +104,7 @@ async function auditRefusal(ctx: AccessContext, actor: Actor, grant: AccessReque
     details: {
       status: effectiveStatus(grant, ctx.services.clock.now()),
       ...(err.is('SQL_NOT_ALLOWED') && err.details !== undefined ? { construct: err.details.construct } : {}),
+      ...(err.is('FORBIDDEN') && err.details?.condition !== undefined ? { condition: err.details.condition, sourceAddress: actor.sourceAddress ?? null } : {}),
     },
   };
   await recordAudit(ctx.services, [entry]).catch(() => undefined);

@@ -5,7 +5,8 @@ import type { AccessContext } from './context.ts';
 import { settleExpired } from './expiry.ts';
 import { type AccessRequest, type Approval, effectiveStatus, requestView } from './model.ts';
 import { approvalsOf, getRequest, listRequests } from './repository.ts';
-import { approverScopes, columnSensitivity, mayView } from './routing.ts';
+import { requesterContext } from './requester-context.ts';
+import { approverScopes, columnSensitivity, mayApprove, mayView } from './routing.ts';
 import type { ListQuery } from './schemas.ts';
 
 export function view(ctx: AccessContext, r: AccessRequest, approvals: readonly Approval[]): Record<string, unknown> {
@@ -34,12 +35,18 @@ export async function viewOf(ctx: AccessContext, r: AccessRequest): Promise<Reco
   return view(ctx, r, approvals.get(r.id) ?? []);
 }
 
+/** A pending request as one who may decide it sees it: with the requester's context (requester-context.ts). */
+async function withContext(ctx: AccessContext, principal: Principal, r: AccessRequest, v: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (effectiveStatus(r, ctx.services.clock.now()) !== 'pending' || !mayApprove(ctx.services.policy, principal, r)) return v;
+  return { ...v, requesterContext: await requesterContext(ctx, r) };
+}
+
 /** `GET /v1/access-requests/:id` — 404 for a request the caller may not see. */
 export async function readRequest(ctx: AccessContext, principal: Principal, id: string): Promise<Record<string, unknown>> {
   await settleExpired(ctx);
   const r = await getRequest(ctx.services.state, id);
   if (r === undefined || !mayView(ctx.services.policy, principal, r)) throw notFound(`no access request ${id}`);
-  return viewOf(ctx, r);
+  return withContext(ctx, principal, r, await viewOf(ctx, r));
 }
 
 /** `GET /v1/access-requests` — the caller's own requests and those it may approve (everything for admins and auditors). */
@@ -59,5 +66,5 @@ export async function listVisible(ctx: AccessContext, principal: Principal, q: L
   });
   const visible = rows.filter((r) => mayView(policy, principal, r) && (q.status === undefined || effectiveStatus(r, now) === q.status));
   const approvals = await approvalsOf(state, visible.map((r) => r.id));
-  return visible.map((r) => view(ctx, r, approvals.get(r.id) ?? []));
+  return Promise.all(visible.map((r) => withContext(ctx, principal, r, view(ctx, r, approvals.get(r.id) ?? []))));
 }

@@ -16,7 +16,7 @@ const ms = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::int8 A
 const SELECT = `SELECT id, kind, dataset, requester, status, columns, sensitivity, epsilon, delta, justification, ticket,
   duration_ms, break_glass, auto_approved, rule_index, approver_role, required_approvals,
   ${['created_at', 'pending_until', 'approved_at', 'expires_at', 'decided_at', 'review_due_at', 'reviewed_at'].map(ms).join(', ')},
-  decided_by, reason, reviewed_by, queries_used, rows_used
+  decided_by, reason, reviewed_by, queries_used, rows_used, reveals_used, extends
   FROM dpq.access_requests`;
 
 interface Row {
@@ -49,6 +49,8 @@ interface Row {
   reviewed_by: string | null;
   queries_used: number | bigint;
   rows_used: number | bigint;
+  reveals_used: number | bigint;
+  extends: string | null;
 }
 
 const date = (v: bigint | number | null): Date | null => (v === null ? null : new Date(Number(v)));
@@ -85,6 +87,8 @@ function fromRow(r: Row): AccessRequest {
     reviewedBy: r.reviewed_by,
     queriesUsed: Number(r.queries_used),
     rowsUsed: Number(r.rows_used),
+    revealsUsed: Number(r.reveals_used),
+    extends: r.extends,
   });
 }
 
@@ -94,14 +98,14 @@ export async function insertRequest(tx: StateQuery, r: AccessRequest): Promise<v
   await tx.query(
     `INSERT INTO dpq.access_requests (id, kind, dataset, requester, status, columns, sensitivity, epsilon, delta, justification,
        ticket, duration_ms, break_glass, auto_approved, rule_index, approver_role, required_approvals, created_at, pending_until,
-       approved_at, expires_at, decided_at, decided_by, review_due_at)
+       approved_at, expires_at, decided_at, decided_by, review_due_at, extends)
      VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::timestamptz, $19::timestamptz,
-       $20::timestamptz, $21::timestamptz, $22::timestamptz, $23, $24::timestamptz)`,
+       $20::timestamptz, $21::timestamptz, $22::timestamptz, $23, $24::timestamptz, $25)`,
     [
       r.id, r.kind, r.dataset, r.requester, r.status, [...r.columns], r.sensitivity, r.epsilon, r.delta, r.justification,
       r.ticket, r.durationMs, r.breakGlass, r.autoApproved, r.ruleIndex, r.approverRole, r.requiredApprovals,
       r.createdAt.toISOString(), r.pendingUntil.toISOString(), isoOrNull(r.approvedAt), isoOrNull(r.expiresAt),
-      isoOrNull(r.decidedAt), r.decidedBy, isoOrNull(r.reviewDueAt),
+      isoOrNull(r.decidedAt), r.decidedBy, isoOrNull(r.reviewDueAt), r.extends,
     ],
   );
 }
@@ -120,7 +124,7 @@ export async function lockRequest(tx: StateQuery, id: string): Promise<AccessReq
 /** The open request of a requester on a dataset for a kind (pending, or an approved raw grant), locked. */
 export async function lockOpenRequest(tx: StateQuery, requester: string, dataset: string, kind: Kind): Promise<AccessRequest | undefined> {
   const r = await tx.query<Row>(
-    `${SELECT} WHERE requester = $1 AND dataset = $2 AND kind = $3 AND (status = 'pending' OR (status = 'approved' AND kind = 'raw')) FOR UPDATE`,
+    `${SELECT} WHERE requester = $1 AND dataset = $2 AND kind = $3 AND extends IS NULL AND (status = 'pending' OR (status = 'approved' AND kind = 'raw')) FOR UPDATE`,
     [requester, dataset, kind],
   );
   return r.rows[0] === undefined ? undefined : fromRow(r.rows[0]);
@@ -157,6 +161,11 @@ export interface Change {
   readonly reason?: string | null;
   readonly reviewedAt?: Date;
   readonly reviewedBy?: string;
+  /** An extension approved: the grant's new scope and the rule that covers it. */
+  readonly columns?: readonly string[];
+  readonly sensitivity?: ColumnSensitivity;
+  readonly ruleIndex?: number;
+  readonly approverRole?: string;
 }
 
 /** Apply a transition to a row the caller has locked; returns the request as it now is. */
@@ -175,6 +184,10 @@ export async function updateRequest(tx: StateQuery, id: string, c: Change): Prom
   if (c.reason !== undefined) set('reason', c.reason);
   if (c.reviewedAt !== undefined) set('reviewed_at', c.reviewedAt.toISOString(), '::timestamptz');
   if (c.reviewedBy !== undefined) set('reviewed_by', c.reviewedBy);
+  if (c.columns !== undefined) set('columns', [...c.columns], '::text[]');
+  if (c.sensitivity !== undefined) set('sensitivity', c.sensitivity);
+  if (c.ruleIndex !== undefined) set('rule_index', c.ruleIndex);
+  if (c.approverRole !== undefined) set('approver_role', c.approverRole);
   if (sets.length > 0) await tx.query(`UPDATE dpq.access_requests SET ${sets.join(', ')} WHERE id = $1`, params);
   return (await getRequest(tx, id))!;
 }
@@ -241,9 +254,26 @@ export async function listRequests(db: StateQuery, f: ListFilter): Promise<Acces
   return r.rows.map(fromRow);
 }
 
+/** Requests matching a WHERE clause (the caller's, with its parameters), oldest first. */
+export async function selectRequests(db: StateQuery, where: string, params: readonly unknown[]): Promise<AccessRequest[]> {
+  const r = await db.query<Row>(`${SELECT} WHERE ${where} ORDER BY created_at, id`, params);
+  return r.rows.map(fromRow);
+}
+
+/** The pending extension of a grant, locked. */
+export async function lockPendingExtension(tx: StateQuery, grantId: string): Promise<AccessRequest | undefined> {
+  const r = await tx.query<Row>(`${SELECT} WHERE extends = $1 AND status = 'pending' FOR UPDATE`, [grantId]);
+  return r.rows[0] === undefined ? undefined : fromRow(r.rows[0]);
+}
+
 /** Raw-query quota: count one query and reserve `rows`, on a row the caller has locked. */
 export async function reserveUsage(tx: StateQuery, id: string, rows: number): Promise<void> {
   await tx.query('UPDATE dpq.access_requests SET queries_used = queries_used + 1, rows_used = rows_used + $2 WHERE id = $1', [id, rows]);
+}
+
+/** Count tokens revealed under a grant. */
+export async function countReveals(tx: StateQuery, id: string, revealed: number): Promise<void> {
+  if (revealed > 0) await tx.query('UPDATE dpq.access_requests SET reveals_used = reveals_used + $2 WHERE id = $1', [id, revealed]);
 }
 
 /** Give back the part of a reservation a query did not use. */

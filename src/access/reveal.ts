@@ -4,16 +4,24 @@
  * column, another dataset, unknown — `hash` values are never in the vault) are listed as
  * unrevealed. Audited with counts and column names, never the tokens or their values.
  */
-import { recordAudit } from '../audit/record.ts';
+import { auditedTransaction } from '../audit/record.ts';
 import type { AccessContext, Actor } from './context.ts';
-import { tokenDomain } from './masking.ts';
+import { tokenDomain, tokenKeyId } from './masking.ts';
 import { activeGrantOf } from './raw-query.ts';
+import { countReveals } from './repository.ts';
 import { lookupTokens, open } from './vault.ts';
 
 export interface RevealResponse {
   readonly requestId: string;
   readonly values: Readonly<Record<string, string>>;
   readonly unrevealed: readonly string[];
+}
+
+/** Open a vault entry with the key its token names; a token of a key no longer listed stays sealed. */
+function openWithItsKey(ctx: AccessContext, token: string, sealed: string): string | undefined {
+  const id = tokenKeyId(token);
+  const keys = id === undefined ? undefined : ctx.keyring?.byId(id);
+  return keys === undefined ? undefined : open(keys.vault, token, sealed);
 }
 
 export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: string, tokens: readonly string[]): Promise<RevealResponse> {
@@ -29,9 +37,7 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
   for (const token of wanted) {
     const entry = found.get(token);
     const value =
-      entry !== undefined && ctx.keys !== undefined && entry.dataset === grant.dataset && covered.has(entry.columnRef)
-        ? open(ctx.keys.vault, token, entry.sealed)
-        : undefined;
+      entry !== undefined && entry.dataset === grant.dataset && covered.has(entry.columnRef) ? openWithItsKey(ctx, token, entry.sealed) : undefined;
     if (value === undefined) {
       unrevealed.push(token);
     } else {
@@ -40,18 +46,21 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
     }
   }
   const revealed = wanted.length - unrevealed.length;
-  await recordAudit(ctx.services, [
-    {
-      actor: actor.principal.name,
-      action: 'access.reveal',
-      dataset: grant.dataset,
-      outcome: 'answered',
-      requestId: grant.id,
-      httpRequestId: actor.httpRequestId,
-      rowCount: revealed,
-      details: { tokens: wanted.length, revealed, unrevealed: unrevealed.length, columns: [...columns].sort() },
-    },
-  ]);
+  await auditedTransaction(ctx.services, async (tx, record) => {
+    await countReveals(tx, grant.id, revealed);
+    await record([
+      {
+        actor: actor.principal.name,
+        action: 'access.reveal',
+        dataset: grant.dataset,
+        outcome: 'answered',
+        requestId: grant.id,
+        httpRequestId: actor.httpRequestId,
+        rowCount: revealed,
+        details: { tokens: wanted.length, revealed, unrevealed: unrevealed.length, columns: [...columns].sort() },
+      },
+    ]);
+  });
   if (revealed > 0) ctx.metrics.reveals.inc({ dataset: grant.dataset }, revealed);
   return { requestId: grant.id, values, unrevealed };
 }

@@ -30,6 +30,8 @@ const rawBody = z.strictObject({
   ticket,
   durationMinutes,
   breakGlass: z.boolean().default(false),
+  /** Extend this active raw grant of the caller (extend.ts): `durationMinutes` from approval, and more `columns`. */
+  extends: z.string().regex(/^ar_[A-Za-z0-9_-]{16,64}$/, 'must be an access request id (ar_…)').optional(),
 });
 
 const budgetBody = z.strictObject({
@@ -48,9 +50,11 @@ export const createBody = z.discriminatedUnion('kind', [rawBody, budgetBody]);
 export type CreateBody = z.infer<typeof createBody>;
 
 const note = z.string().trim().max(2000).optional();
+/** Deny and revoke say why (api.md): the requester sees it in the API, the console and the notification. */
+const reason = z.string({ error: 'a reason is required' }).trim().min(1, 'a reason is required').max(2000);
 export const approveBody = z.strictObject({ comment: note });
-export const denyBody = z.strictObject({ reason: note });
-export const revokeBody = z.strictObject({ reason: note });
+export const denyBody = z.strictObject({ reason });
+export const revokeBody = z.strictObject({ reason });
 export const cancelBody = z.strictObject({ reason: note });
 
 export const listQuery = z.strictObject({
@@ -71,7 +75,8 @@ export const rawQueryBody = z.strictObject({
   sql: z.string().min(1).max(20_000),
 });
 
-export const TOKEN = /^tok_[0-9a-f]{32}$/;
+/** `tok_` + 32 hex (key k0), or `tok_<key id>_` + 32 hex (masking.ts). */
+export const TOKEN = /^tok_(?:[a-z0-9]{1,24}_)?[0-9a-f]{32}$/;
 export const revealBody = z.strictObject({
   requestId: z.string().regex(REQUEST_ID, 'must be an access request id (ar_…)'),
   tokens: z.array(z.string().regex(TOKEN, 'must be a token (tok_…)')).min(1).max(1000),

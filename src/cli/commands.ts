@@ -7,6 +7,8 @@ import { formatProblem, loadPolicy, PolicyError } from '../policy/load.ts';
 import { verifyAudit } from '../audit/verify.ts';
 import { openStateStore } from '../state/open.ts';
 import { loadDemo } from '../warehouse/demo.ts';
+import { accessReviewCommand } from './access-review.ts';
+import { keysNew } from './keys.ts';
 import { serve } from './serve.ts';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -27,7 +29,7 @@ export const commands: Record<string, Command> = {
       out(
         `ok: ${loaded.files.length} file(s), ${Object.keys(p.datasets).length} dataset(s), ` +
           `${Object.keys(p.principals).length} principal(s), ${Object.keys(p.roles).length} role(s), ` +
-          `${Object.keys(p.metrics).length} metric(s)`,
+          `${Object.keys(p.metrics).length} metric(s), ${p.alerts.length} alert rule(s)`,
       );
       return 0;
     } catch (e: unknown) {
@@ -85,3 +87,6 @@ commands['audit verify'] = async (args) => {
     await store.close();
   }
 };
+
+commands['keys new'] = keysNew;
+commands['access review'] = accessReviewCommand;

@@ -12,6 +12,8 @@ const USAGE = `usage: dpq <command>
   apikey <principal>       print a new API key and the apiKeySha256 line for the policy
   demo load                (re)load the demo clinic dataset into DATABASE_URL
   audit verify             verify the audit log's hash chain
+  access review            the access review of a running server (DPQ_URL, DPQ_TOKEN)
+  keys new [--jwt]         print a new id:key pair for DPQ_TOKEN_KEYS (or a DPQ_JWT_SECRET)
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

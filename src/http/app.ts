@@ -11,6 +11,8 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { accessLog, authenticate, requestId } from './middleware.ts';
 import { rateLimit, rateLimiterOf } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
+import { slackRoutes } from './routes/slack.ts';
+import { sourceAddress } from './source-address.ts';
 
 /** A route module: mounts its endpoints on the authenticated `/v1` router. */
 export type RouteModule = (router: Router, services: Services) => void;
@@ -31,8 +33,10 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   });
   v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   v1.use(authenticate(services));
+  v1.use(sourceAddress(services.config.trustProxy));
   v1.use(rateLimit(rateLimiterOf(services)));
   for (const mount of modules) mount(v1, services);
+  app.use('/v1/integrations/slack', slackRoutes(services));
   app.use('/v1', v1);
   app.use(consoleRoutes(consoleOptions));
 

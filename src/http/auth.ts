@@ -5,7 +5,7 @@
  * Roles always come from the policy, never from the token.
  */
 import crypto from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { DpqError, unauthenticated } from '../errors.ts';
 import { type Principal, principalByName } from '../policy/authorize.ts';
 import type { Policy } from '../policy/schema.ts';
@@ -14,6 +14,8 @@ import type { Authenticator } from '../services.ts';
 export interface AuthOptions {
   /** HS256 secret (at least 32 bytes). */
   readonly secret: Uint8Array | undefined;
+  /** Every HS256 secret that verifies (rotation: the signing one first, older ones after); default `[secret]`. */
+  readonly secrets?: readonly Uint8Array[];
   readonly jwks: { readonly url: string; readonly issuer: string; readonly audience: string } | undefined;
 }
 
@@ -24,6 +26,7 @@ export function sha256Hex(text: string): string {
 }
 
 export function createAuthenticator(policy: Policy, options: AuthOptions): Authenticator {
+  const hsSecrets = options.secrets ?? (options.secret === undefined ? [] : [options.secret]);
   const jwks: JWTVerifyGetKey | undefined = options.jwks && createRemoteJWKSet(new URL(options.jwks.url));
   const keyed = Object.entries(policy.principals)
     .filter(([, p]) => p.apiKeySha256 !== undefined)
@@ -31,9 +34,19 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
 
   async function fromJwt(token: string): Promise<string> {
     const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { alg?: unknown };
-    if (header.alg === 'HS256' && options.secret !== undefined) {
-      const { payload } = await jwtVerify(token, options.secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-      return String(payload.sub ?? '');
+    if (header.alg === 'HS256' && hsSecrets.length > 0) {
+      let last: unknown;
+      for (const secret of hsSecrets) {
+        try {
+          const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+          return String(payload.sub ?? '');
+        } catch (err: unknown) {
+          last = err;
+          // Only a signature made with another secret is worth the next one; an expired token is not.
+          if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
+        }
+      }
+      throw last;
     }
     if (jwks !== undefined && options.jwks !== undefined) {
       const { payload } = await jwtVerify(token, jwks, {

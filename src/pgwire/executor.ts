@@ -31,6 +31,8 @@ export interface SessionContext {
   readonly settings: SessionSettings;
   /** A fresh id per statement, recorded as the audit entries' `httpRequestId`. */
   readonly nextRequestId: () => string;
+  /** The peer's address, for the access rules' `sourceIps` (a TCP proxy in front hides it). */
+  readonly sourceAddress: string | undefined;
 }
 
 export interface Outcome {
@@ -91,7 +93,7 @@ async function aggregateColumns(ctx: SessionContext, sql: string): Promise<Resul
 }
 
 async function runData(ctx: SessionContext, sql: string): Promise<ResultSet> {
-  const actor = { principal: ctx.principal, httpRequestId: ctx.nextRequestId() };
+  const actor = { principal: ctx.principal, httpRequestId: ctx.nextRequestId(), sourceAddress: ctx.sourceAddress };
   const grant = ctx.settings.dpq.rawGrant;
   if (grant !== undefined) {
     const body = parseInput(rawQueryBody, { requestId: grant, sql });
@@ -116,7 +118,7 @@ async function set(ctx: SessionContext, name: string, value: string): Promise<Ou
   const status = ctx.settings.set(name, value);
   if (name === 'dpq.raw_grant') {
     try {
-      await activeGrantOf(accessContext(ctx.services), { principal: ctx.principal, httpRequestId: ctx.nextRequestId() }, ctx.settings.dpq.rawGrant!, 'access.raw_query');
+      await activeGrantOf(accessContext(ctx.services), { principal: ctx.principal, httpRequestId: ctx.nextRequestId(), sourceAddress: ctx.sourceAddress }, ctx.settings.dpq.rawGrant!, 'access.raw_query');
     } catch (err: unknown) {
       ctx.settings.reset(name);
       throw err;

@@ -264,6 +264,7 @@ export class Session {
       dataset: outcome.dataset,
       settings,
       nextRequestId: () => `pg-${this.#pid}-${++this.#statementNo}`,
+      sourceAddress: this.#socket.remoteAddress,
     };
     this.#deps.catalog.warm(outcome.dataset);
     this.#deps.metrics.sessions.inc({ outcome: 'authenticated' });

@@ -23,8 +23,12 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
     if (!roleExists(r)) errors.push({ path, message: `unknown role "${r}"` });
   };
 
+  const slackUsers = new Map<string, string>();
   for (const [p, principal] of Object.entries(policy.principals)) {
     principal.roles.forEach((r, i) => needRole(r, ['principals', p, 'roles', i]));
+    const slack = principal.slackUserId;
+    if (slack !== undefined && slackUsers.has(slack)) errors.push({ path: ['principals', p, 'slackUserId'], message: `${slack} is already the Slack user of ${slackUsers.get(slack)}` });
+    else if (slack !== undefined) slackUsers.set(slack, p);
   }
   for (const [r, role] of Object.entries(policy.roles)) {
     role.datasets?.forEach((d, i) => {
@@ -46,6 +50,11 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
     metric.readers.forEach((r, i) => needRole(r, ['metrics', m, 'readers', i]));
   }
   errors.push(...sharedTables(policy));
+  const alertNames = new Map<string, number>();
+  policy.alerts.forEach((a, i) => {
+    if (alertNames.has(a.name)) errors.push({ path: ['alerts', i, 'name'], message: `alert "${a.name}" is already defined (alerts.${alertNames.get(a.name)})` });
+    else alertNames.set(a.name, i);
+  });
   for (const [d, dataset] of Object.entries(policy.datasets)) {
     if (dataset.budget.total === undefined) {
       warnings.push({

@@ -94,6 +94,7 @@ export function loadPolicy(dir: string, env: Readonly<Record<string, string | un
   }
 
   const merged: Record<string, Record<string, unknown>> = {};
+  const alerts: unknown[] = [];
   /** `section.key` → the file that defined it, to name the file of a later problem. */
   const origin = new Map<string, string>();
 
@@ -111,6 +112,11 @@ export function loadPolicy(dir: string, env: Readonly<Record<string, string | un
     if (!shape.success) {
       for (const issue of shape.error.issues) problems.push(issueProblem(name, issue));
       continue;
+    }
+    // `alerts` is a list: the files' lists are concatenated (names must differ, validate.ts).
+    for (const rule of shape.data.alerts ?? []) {
+      origin.set(`alerts.${alerts.length}`, name);
+      alerts.push(rule);
     }
     for (const section of SECTIONS) {
       const entries = shape.data[section];
@@ -141,6 +147,7 @@ export function loadPolicy(dir: string, env: Readonly<Record<string, string | un
     roles: merged.roles ?? {},
     ...(merged.access === undefined ? {} : { access: merged.access }),
     ...(merged.metrics === undefined ? {} : { metrics: merged.metrics }),
+    alerts,
   });
   if (!parsed.success) {
     throw new PolicyError(parsed.error.issues.map((i) => issueProblem(fileOf(i.path), i)));

@@ -4,6 +4,7 @@
  * join naming a column that is not a unit) are checked in `cross-check.ts` after the merge.
  */
 import { z } from 'zod';
+import { conditionsSchema, hoursSchema } from './conditions.ts';
 import { parseDuration } from './duration.ts';
 
 const name = z.string().regex(/^[a-z_][a-z0-9_-]*$/i, 'must be a name: letters, digits, _ and -');
@@ -156,6 +157,8 @@ export const datasetSchema = z
 export const principalSchema = z.strictObject({
   roles: z.array(name).min(1),
   apiKeySha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional(),
+  /** The principal's Slack user id, for chat approvals (access/slack.ts). */
+  slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,31}$/, 'must be a Slack user id like U024BE7LH').optional(),
   description: z.string().optional(),
 });
 
@@ -177,6 +180,8 @@ const ruleSchema = z.strictObject({
   maxEpsilon: epsilon.optional(),
   maxDelta: delta.optional(),
   autoApprove: z.strictObject({ roles: z.array(name).min(1), maxDuration: duration.optional() }).optional(),
+  /** Where and when a grant from this rule works (conditions.ts), checked at every use. */
+  conditions: conditionsSchema.optional(),
 });
 
 export const accessSchema = z.strictObject({
@@ -216,6 +221,26 @@ export const metricSchema = z.strictObject({
   readers: z.array(name).min(1),
 });
 
+const threshold = z.number({ error: 'must be a positive number' }).positive('must be a positive number').finite('must be a positive number');
+
+/** One alert rule (policy.md `alerts`): a name and exactly one measure with its threshold. */
+export const alertSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  when: z
+    .strictObject({
+      rawRowsPerHour: threshold.optional(),
+      revealsPerHour: threshold.optional(),
+      refusalsPerHour: threshold.optional(),
+      epsilonPerDay: threshold.optional(),
+      rawOutside: hoursSchema.optional(),
+    })
+    .superRefine((w, ctx) => {
+      const given = Object.values(w).filter((v) => v !== undefined).length;
+      if (given !== 1) ctx.addIssue({ code: 'custom', message: 'name exactly one of rawRowsPerHour, revealsPerHour, refusalsPerHour, epsilonPerDay, rawOutside' });
+    }),
+});
+
 /** One policy file: every section optional; the merged whole is checked by `policySchema`. */
 export const policyFileSchema = z.strictObject({
   datasets: z.record(name, z.unknown()).optional(),
@@ -223,6 +248,7 @@ export const policyFileSchema = z.strictObject({
   roles: z.record(name, z.unknown()).optional(),
   access: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(name, z.unknown()).optional(),
+  alerts: z.array(z.unknown()).optional(),
 });
 
 export const policySchema = z.strictObject({
@@ -231,6 +257,7 @@ export const policySchema = z.strictObject({
   roles: z.record(name, roleSchema),
   access: accessSchema.default(accessSchema.parse({})),
   metrics: z.record(name, metricSchema).default({}),
+  alerts: z.array(alertSchema).default([]),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -247,3 +274,4 @@ export type Role = z.infer<typeof roleSchema>;
 export type AccessPolicy = z.infer<typeof accessSchema>;
 export type AccessRule = z.infer<typeof ruleSchema>;
 export type Metric = z.infer<typeof metricSchema>;
+export type AlertRule = z.infer<typeof alertSchema>;

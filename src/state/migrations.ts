@@ -145,4 +145,47 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'JIT access: extensions of a grant, reveals per grant',
+    sql: `
+      ALTER TABLE dpq.access_requests ADD COLUMN extends text REFERENCES dpq.access_requests (id);
+      -- tokens revealed under the grant
+      ALTER TABLE dpq.access_requests ADD COLUMN reveals_used bigint NOT NULL DEFAULT 0;
+      CREATE INDEX access_requests_requester ON dpq.access_requests (requester, created_at);
+      -- an extension request lives beside the grant it extends: the one-open-request rule is for
+      -- requests of their own, and a grant has at most one pending extension
+      DROP INDEX dpq.access_requests_open;
+      CREATE UNIQUE INDEX access_requests_open ON dpq.access_requests (requester, dataset, kind)
+        WHERE extends IS NULL AND (status = 'pending' OR (status = 'approved' AND kind = 'raw'));
+      CREATE UNIQUE INDEX access_requests_extension_open ON dpq.access_requests (extends) WHERE status = 'pending';
+    `,
+  },
+  {
+    version: 5,
+    name: 'alerts: counters per window, raised alerts; the audit log by time',
+    sql: `
+      CREATE TABLE dpq.alert_counters (
+        rule        text NOT NULL,
+        principal   text NOT NULL,
+        dataset     text NOT NULL,                 -- '' for a rule counted per principal only
+        bucket      text NOT NULL,                 -- the UTC hour or day counted
+        value       double precision NOT NULL,
+        PRIMARY KEY (rule, principal, dataset, bucket)
+      );
+      CREATE TABLE dpq.alerts (
+        seq         bigserial PRIMARY KEY,
+        at          timestamptz NOT NULL,
+        rule        text NOT NULL,
+        principal   text NOT NULL,
+        dataset     text NOT NULL,                 -- '' for a rule counted per principal only
+        observed    double precision NOT NULL,
+        threshold   double precision NOT NULL,
+        bucket      text NOT NULL,
+        UNIQUE (rule, principal, dataset, bucket)
+      );
+      -- access reviews read the log by period
+      CREATE INDEX IF NOT EXISTS audit_log_at ON dpq.audit_log (at);
+    `,
+  },
 ];

@@ -27,7 +27,7 @@ describe('JIT access: time — expiry at use, pending TTL, auto-approve, break-g
     const now = await expectCall(svc, 'GET', `/v1/access-requests/${g.id}`, 'alice', undefined, 200);
     expect(now.status).to.equal('expired');
     expect(now.decidedAt).to.equal(g.expiresAt);
-    await expectCall(svc, 'POST', `/v1/access-requests/${g.id}/revoke`, 'bob', {}, 409, 'CONFLICT');
+    await expectCall(svc, 'POST', `/v1/access-requests/${g.id}/revoke`, 'bob', { reason: 'incident closed' }, 409, 'CONFLICT');
     await expectCall(svc, 'POST', `/v1/access-requests/${g.id}/cancel`, 'alice', {}, 409, 'CONFLICT');
     const expired = (await auditEntries(svc)).filter((e) => e.requestId === g.id && e.action === 'access.expire');
     expect(expired).to.have.length(1);

@@ -57,13 +57,13 @@ describe('JIT access: request lifecycle (pg)', function () {
     // Another analyst cannot use alice's grant.
     await rawQuery(svc, 'sam', created.id, 'SELECT email FROM patients LIMIT 1', 403, 'FORBIDDEN');
     // The requester cannot revoke (it cancels); an analyst cannot either.
-    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/revoke`, 'alice', {}, 403, 'FORBIDDEN');
+    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/revoke`, 'alice', { reason: 'incident closed' }, 403, 'FORBIDDEN');
     const revoked = await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/revoke`, 'bob', { reason: 'incident closed' }, 200);
     expect(revoked).to.include({ status: 'revoked', decidedBy: 'bob', reason: 'incident closed' });
     await rawQuery(svc, 'alice', created.id, 'SELECT email FROM patients LIMIT 1', 403, 'FORBIDDEN');
     // Out of the state machine: 409.
     await approve(svc, created.id, 'erin', 409, 'CONFLICT');
-    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/revoke`, 'bob', {}, 409, 'CONFLICT');
+    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/revoke`, 'bob', { reason: 'incident closed' }, 409, 'CONFLICT');
     await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/cancel`, 'alice', {}, 409, 'CONFLICT');
 
     const mine = (await auditEntries(svc)).filter((e) => e.requestId === created.id);
@@ -100,7 +100,7 @@ describe('JIT access: request lifecycle (pg)', function () {
     const events = await svc.runtime.state.query<{ reference: string }>("SELECT reference FROM dpq.budget_events WHERE kind = 'topup' AND principal = 'alice'");
     expect(events.rows.map((r) => r.reference)).to.deep.equal([created.id]);
     // Final: a top-up cannot be revoked or cancelled, nor approved twice.
-    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/revoke`, 'bob', {}, 409, 'CONFLICT');
+    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/revoke`, 'bob', { reason: 'incident closed' }, 409, 'CONFLICT');
     await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/cancel`, 'alice', {}, 409, 'CONFLICT');
     await approve(svc, created.id, 'bob', 409, 'CONFLICT');
     const topup = (await auditEntries(svc)).find((e) => e.action === 'budget.topup' && e.requestId === created.id);
@@ -163,7 +163,7 @@ describe('JIT access: request lifecycle (pg)', function () {
     expect(created.status).to.equal('pending');
     const refused = await approve(svc, created.id, 'root', 403, 'FORBIDDEN');
     expect(refused.error.message).to.match(/own request/);
-    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/deny`, 'root', {}, 403, 'FORBIDDEN');
+    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/deny`, 'root', { reason: 'not needed here' }, 403, 'FORBIDDEN');
     const ok = await approve(svc, created.id, 'dave');
     expect(ok.status).to.equal('approved');
     await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/cancel`, 'root', {}, 200);
@@ -190,7 +190,7 @@ describe('JIT access: request lifecycle (pg)', function () {
     const denied = await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/deny`, 'carol', { reason: 'not needed for the incident' }, 200);
     expect(denied).to.include({ status: 'denied', decidedBy: 'carol', reason: 'not needed for the incident' });
     await approve(svc, created.id, 'dave', 409, 'CONFLICT');
-    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/deny`, 'dave', {}, 409, 'CONFLICT');
+    await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/deny`, 'dave', { reason: 'not needed here' }, 409, 'CONFLICT');
     // A new request is possible once the last one is closed.
     const again = await createRequest(svc, 'alice', rawBody(['patients.ssn']));
     const cancelled = await expectCall(svc, 'POST', `/v1/access-requests/${again.id}/cancel`, 'alice', {}, 200);

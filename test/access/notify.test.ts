@@ -78,7 +78,7 @@ describe('JIT access: a dead webhook changes nothing (pg)', function () {
     const done = await approve(svc, r.id, 'carol');
     expect(done.status).to.equal('approved');
     await rawQuery(svc, 'alice', r.id, 'SELECT email FROM patients LIMIT 1');
-    await expectCall(svc, 'POST', `/v1/access-requests/${r.id}/revoke`, 'bob', {}, 200);
+    await expectCall(svc, 'POST', `/v1/access-requests/${r.id}/revoke`, 'bob', { reason: 'incident closed' }, 200);
     // Retries with back-off run in the background: the requests above did not wait for them.
     expect(Date.now() - start).to.be.below(3_000);
     // Then each notification is given up after its retries, and nothing else happens.

@@ -348,9 +348,9 @@ for (const backend of BACKENDS) {
         expect(early.status).to.equal(403);
         expect((await approve('carol')).body.status).to.equal('approved');
         expect((await approve('carol')).status).to.equal(409);
-        expect((await call(svc, 'POST', `/v1/access-requests/${id}/deny`, 'bob', {})).status).to.equal(409);
+        expect((await call(svc, 'POST', `/v1/access-requests/${id}/deny`, 'bob', { reason: 'no' })).status).to.equal(409);
         // The requester can neither revoke (only cancel) nor have others cancel for it.
-        expect((await call(svc, 'POST', `/v1/access-requests/${id}/revoke`, 'alice', {})).status).to.equal(403);
+        expect((await call(svc, 'POST', `/v1/access-requests/${id}/revoke`, 'alice', { reason: 'no' })).status).to.equal(403);
         expect((await call(svc, 'POST', `/v1/access-requests/${id}/cancel`, 'sam', {})).status).to.equal(404);
         expect((await call(svc, 'POST', `/v1/access-requests/${id}/cancel`, 'bob', {})).status).to.equal(403);
         // Revoked: the next raw query is refused, and it cannot be approved back.
@@ -370,7 +370,7 @@ for (const backend of BACKENDS) {
         const b = await call(svc, 'GET', '/v1/budget', 'alice');
         expect(b.body.budgets[0].epsilon.limit).to.equal(12);
         expect((await call(svc, 'POST', `/v1/access-requests/${id}/cancel`, 'alice', {})).status).to.equal(409);
-        expect((await call(svc, 'POST', `/v1/access-requests/${id}/revoke`, 'bob', {})).status).to.equal(409);
+        expect((await call(svc, 'POST', `/v1/access-requests/${id}/revoke`, 'bob', { reason: 'no' })).status).to.equal(409);
       });
     });
 

@@ -238,7 +238,7 @@ export const analystPage: Page = (root) => {
       h('code', {}, r.id),
       r.kind,
       r.kind === 'raw' ? (r.columns ?? []).join(', ') || '(none in clear)' : `ε ${num(r.epsilon)}, δ ${num(r.delta)}`,
-      h('span', { class: `status ${r.status}` }, r.status),
+      h('span', {}, h('span', { class: `status ${r.status}` }, r.status), r.reason !== null && (r.status === 'denied' || r.status === 'revoked') ? h('span', { class: 'reason' }, ` — ${r.decidedBy ?? ''}: ${r.reason}`) : null),
       `${r.approvals.length}/${r.requiredApprovals}`,
       r.status === 'approved' && r.expiresAt !== null ? `${timeLeft(r.expiresAt)} left` : r.status === 'pending' ? `decide by ${when(r.pendingUntil)}` : '–',
       r.status === 'pending'

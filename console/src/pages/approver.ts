@@ -23,6 +23,23 @@ function scope(r: AccessRequest): HTMLElement {
   );
 }
 
+/** The requester's budget and recent raw access (counts only), when the service gives them. */
+function requesterFacts(r: AccessRequest): HTMLElement[] {
+  const c = r.requesterContext;
+  if (c === undefined) return [];
+  const raw = c.rawAccess;
+  return [
+    h('dt', {}, 'Requester budget'),
+    h('dd', { class: 'requester-budget' }, c.budget === null ? '–' : `ε ${num(c.budget.epsilon.spent)} of ${num(c.budget.epsilon.limit)} spent, ${num(c.budget.epsilon.remaining)} left`),
+    h('dt', {}, 'Raw access, 30 days'),
+    h(
+      'dd',
+      { class: 'requester-history' },
+      `${raw.grants} grant(s), ${raw.queries} quer${raw.queries === 1 ? 'y' : 'ies'}, ${raw.rows} row(s), ${raw.reveals} reveal(s), ${raw.denied} denied, ${raw.breakGlass} break-glass`,
+    ),
+  ];
+}
+
 export const approverPage: Page = (root, ctx) => {
   const life = new Disposer();
   const queue = h('div', { id: 'queue' }, h('p', { class: 'muted' }, 'Loading…'));
@@ -32,7 +49,8 @@ export const approverPage: Page = (root, ctx) => {
     const comment = h('textarea', { id: `comment-${r.id}`, rows: 2 });
     const status = h('div', { class: 'card-status' });
     const act = async (verb: 'approve' | 'deny'): Promise<void> => {
-      const body = verb === 'approve' ? (comment.value.trim() === '' ? {} : { comment: comment.value.trim() }) : comment.value.trim() === '' ? {} : { reason: comment.value.trim() };
+      // A denial needs a reason (the service answers 400 without one, and the requester sees it).
+      const body = verb === 'approve' ? (comment.value.trim() === '' ? {} : { comment: comment.value.trim() }) : { reason: comment.value.trim() };
       try {
         const after = await post<AccessRequest>(`/v1/access-requests/${encodeURIComponent(r.id)}/${verb}`, body);
         const msg = `${r.id}: ${verb === 'approve' ? 'approved' : 'denied'} — now ${after.status} (${after.approvals.length}/${after.requiredApprovals} approvals).`;
@@ -47,7 +65,12 @@ export const approverPage: Page = (root, ctx) => {
     return h(
       'article',
       { class: `card ${r.sensitivity === 'pii' ? 'card-pii' : ''}`, 'data-request': r.id, 'aria-labelledby': `h-${r.id}` },
-      h('h3', { id: `h-${r.id}` }, `${r.requester} asks for ${r.kind === 'raw' ? 'raw rows' : 'more budget'} on ${r.dataset}`, r.breakGlass ? h('span', { class: 'badge pii' }, 'break-glass') : null),
+      h(
+        'h3',
+        { id: `h-${r.id}` },
+        r.extends ? `${r.requester} asks to extend grant ${r.extends} on ${r.dataset}` : `${r.requester} asks for ${r.kind === 'raw' ? 'raw rows' : 'more budget'} on ${r.dataset}`,
+        r.breakGlass ? h('span', { class: 'badge pii' }, 'break-glass') : null,
+      ),
       h(
         'dl',
         {},
@@ -65,6 +88,7 @@ export const approverPage: Page = (root, ctx) => {
         h('dd', {}, `${r.approvals.length} of ${r.requiredApprovals}`, r.approvals.length === 0 ? '' : ` (${r.approvals.map((a) => a.approver).join(', ')})`),
         h('dt', {}, 'Filed'),
         h('dd', {}, `${when(r.createdAt)}; decide within ${timeLeft(r.pendingUntil)}`),
+        ...requesterFacts(r),
       ),
       own
         ? h('p', { class: 'muted' }, 'Your own request: someone else approves it.')
@@ -80,7 +104,7 @@ export const approverPage: Page = (root, ctx) => {
 
   async function revoke(r: AccessRequest, reason: HTMLInputElement, status: HTMLElement): Promise<void> {
     try {
-      await post(`/v1/access-requests/${encodeURIComponent(r.id)}/revoke`, reason.value.trim() === '' ? {} : { reason: reason.value.trim() });
+      await post(`/v1/access-requests/${encodeURIComponent(r.id)}/revoke`, { reason: reason.value.trim() });
       announce(`${r.id} revoked.`);
       await load();
     } catch (err: unknown) {
@@ -92,11 +116,15 @@ export const approverPage: Page = (root, ctx) => {
     try {
       const pending = (await get<{ requests: AccessRequest[] }>('/v1/access-requests?status=pending')).requests;
       fill(queue, pending.length === 0 ? h('p', { class: 'muted' }, 'Nothing waits for a decision.') : pending.map(card));
+      // A chat notification links here with the request's id: bring its card into view.
+      const linked = new URLSearchParams(location.hash.split('?')[1] ?? '').get('request');
+      if (linked !== null) queue.querySelector<HTMLElement>(`[data-request="${CSS.escape(linked)}"]`)?.scrollIntoView({ block: 'center' });
     } catch (err: unknown) {
       fill(queue, errorBox(err));
     }
     try {
-      const active = (await get<{ requests: AccessRequest[] }>('/v1/access-requests?status=approved&kind=raw')).requests;
+      // An approved extension is no grant of its own: the grant it extended is listed.
+      const active = (await get<{ requests: AccessRequest[] }>('/v1/access-requests?status=approved&kind=raw')).requests.filter((r) => !r.extends);
       const status = h('div', {});
       fill(
         grants,
@@ -106,7 +134,7 @@ export const approverPage: Page = (root, ctx) => {
               'Active raw grants',
               ['Request', 'Requester', 'Scope', 'Expires', 'Time left', 'Usage', 'Revoke'],
               active.map((r) => {
-                const reason = h('input', { type: 'text', id: `revoke-${r.id}`, 'aria-label': `Reason to revoke ${r.id}`, placeholder: 'reason' });
+                const reason = h('input', { type: 'text', id: `revoke-${r.id}`, 'aria-label': `Reason to revoke ${r.id}`, placeholder: 'reason (required)', required: true });
                 return [
                   h('code', {}, r.id),
                   r.requester,

@@ -13,7 +13,11 @@ import { parseInput } from '../parse-input.ts';
 
 type Locals = Parameters<typeof principalOf>[0];
 
-export const actorOf = (res: Locals): Actor => ({ principal: principalOf(res), httpRequestId: String(res.locals.requestId ?? '') });
+export const actorOf = (res: Locals): Actor => ({
+  principal: principalOf(res),
+  httpRequestId: String(res.locals.requestId ?? ''),
+  sourceAddress: typeof res.locals.sourceAddress === 'string' ? res.locals.sourceAddress : undefined,
+});
 
 export const accessRoutes: RouteModule = (router, services) => {
   const ctx = accessContext(services);
