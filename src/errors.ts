@@ -57,7 +57,8 @@ export interface ErrorDetails {
   readonly SQL_SYNTAX: { readonly position: number };
   /** `position` and `hint` for SQL text; the wire protocol also refuses messages (no position). */
   readonly SQL_NOT_ALLOWED: { readonly construct: string; readonly position?: number; readonly hint?: string; readonly sqlState?: string | null };
-  readonly UNAUTHENTICATED: never;
+  /** `reason`: which check a credential failed (api.md); the other members say when or which claim. */
+  readonly UNAUTHENTICATED: { readonly reason: string; readonly expiredAt?: string; readonly startedAt?: string; readonly claim?: string };
   /** `condition`: the access-rule condition (sourceIps, hours) a raw query failed. */
   readonly FORBIDDEN: {
     readonly roles?: readonly string[];
@@ -123,6 +124,5 @@ export const forbidden = (message: string, details?: ErrorDetails['FORBIDDEN']):
 export const notFound = (message: string): DpqError<'NOT_FOUND'> => new DpqError('NOT_FOUND', message);
 export const conflict = (message: string, details?: ErrorDetails['CONFLICT']): DpqError<'CONFLICT'> =>
   new DpqError('CONFLICT', message, details);
-export const unauthenticated = (message: string): DpqError<'UNAUTHENTICATED'> => new DpqError('UNAUTHENTICATED', message);
 export const unavailable = (): DpqError<'UNAVAILABLE'> => new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
 export const queryFailed = (): DpqError<'QUERY_FAILED'> => new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED);

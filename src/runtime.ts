@@ -147,6 +147,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       secret: jwtSecret,
       secrets: config.jwtSecrets.length > 0 ? config.jwtSecrets.map((x) => new TextEncoder().encode(x)) : [jwtSecret],
       jwks: config.jwks,
+      ...(config.jwtSecret === undefined ? { ephemeralSince: (options.clock ?? systemClock).now() } : {}),
     }),
     jwtSecret,
     async close() {

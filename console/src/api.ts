@@ -3,19 +3,10 @@
  * session, errors become `ApiError`s with the API's stable code and details, and a 401 ends the
  * session (the page goes back to sign-in).
  */
+import { ApiError } from '../../src/http/api-error.ts';
 import { credential, signOut } from './session.ts';
 
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Readonly<Record<string, unknown>>,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 let onUnauthenticated: (message: string) => void = () => undefined;
 

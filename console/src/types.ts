@@ -1,17 +1,28 @@
 /**
- * The shapes of the API responses the console reads (api.md; src/http/routes/*.ts). Only the
- * fields the pages use are listed.
+ * The shapes of the API responses the console reads. Those with a response schema come from
+ * src/http/schemas.ts (the same zod schemas the server's OpenAPI document is generated from);
+ * the rest list only the fields the pages use.
  */
+import type * as api from '../../src/http/schemas.ts';
+
+export type BudgetStatus = api.BudgetStatus;
+export type Accuracy = api.Accuracy;
+export type QueryAnswer = api.QueryAnswer;
+export type Estimate = api.EstimateResponse;
+export type RawAnswer = api.RawAnswer;
+export type AuditEntry = api.AuditEntry;
+export type AuditPage = api.AuditPage;
+export type MetricRelease = api.MetricRelease;
+export type HistoryEntry = api.HistoryEntry;
+export type HistoryList = api.HistoryList;
+export type HistoryDetail = api.HistoryDetail;
+export type Me = api.Me;
 export interface Amount {
   readonly limit: number;
   readonly spent: number;
   readonly remaining: number;
 }
 
-export interface BudgetStatus {
-  readonly epsilon: Amount;
-  readonly delta: Amount;
-}
 
 export interface DatasetBudget extends BudgetStatus {
   readonly dataset: string;
@@ -37,35 +48,10 @@ export interface Dataset {
   readonly tables: Readonly<Record<string, { readonly unit: string; readonly columns: Readonly<Record<string, ColumnInfo>> }>>;
 }
 
-export interface Accuracy {
-  readonly stddev: number | null;
-  readonly ci: readonly [number, number] | null;
-  readonly confidence: number;
-  readonly approximate?: boolean;
-  readonly note?: string;
-}
 
 export type Row = Readonly<Record<string, unknown>>;
 
-export interface QueryAnswer {
-  readonly id: string;
-  readonly dataset: string;
-  readonly columns: readonly string[];
-  readonly rows: readonly Row[];
-  readonly privacy: { readonly epsilon: number; readonly delta: number; readonly mechanism: string; readonly cached: boolean; readonly partitionSelection: string };
-  readonly accuracy: Readonly<Record<string, Accuracy>>;
-  readonly budget: BudgetStatus;
-}
 
-export interface Estimate {
-  readonly epsilon: number;
-  readonly delta: number;
-  readonly mechanism: string;
-  readonly accuracy: Readonly<Record<string, Accuracy>>;
-  readonly budget: BudgetStatus;
-  readonly allowed: boolean;
-  readonly reason?: string;
-}
 
 export interface AccessRequestBody {
   kind: 'raw' | 'budget';
@@ -110,28 +96,7 @@ export interface AccessRequest {
   readonly usage?: { readonly queries: number; readonly rows: number; readonly maxQueries: number; readonly maxRows: number };
 }
 
-export interface RawAnswer {
-  readonly columns: readonly string[];
-  readonly rows: readonly Row[];
-  readonly masked: Readonly<Record<string, string>>;
-  readonly rowCount: number;
-  readonly truncated: boolean;
-}
 
-export interface AuditEntry {
-  readonly seq: number;
-  readonly at: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly dataset: string | null;
-  readonly outcome: string;
-  readonly epsilon: number | null;
-  readonly delta: number | null;
-  readonly sqlRedacted: string | null;
-  readonly requestId: string | null;
-  readonly code?: string | null;
-  readonly details?: Readonly<Record<string, unknown>> | null;
-}
 
 export type Verify = { readonly ok: true; readonly entries: number; readonly head: string } | { readonly ok: false; readonly firstBadSeq: number; readonly reason: string };
 
@@ -144,12 +109,3 @@ export interface MetricInfo {
   readonly budget: BudgetStatus;
 }
 
-export interface MetricRelease {
-  readonly name: string;
-  readonly releasedAt: string;
-  readonly nextReleaseAt: string | null;
-  readonly stale: boolean;
-  readonly columns: readonly string[];
-  readonly rows: readonly Row[];
-  readonly accuracy: Readonly<Record<string, Accuracy>>;
-}

@@ -18,7 +18,7 @@ import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import { DpqError, forbidden } from '../errors.ts';
 import { describeHours, failedCondition } from '../policy/conditions.ts';
-import type { Dataset } from '../policy/schema.ts';
+import type { ColumnType, Dataset } from '../policy/schema.ts';
 import { compileRaw, parseSql, type RawPlan, redact, shapeFingerprint, validateRaw } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
 import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
@@ -35,6 +35,8 @@ export interface RawQueryResponse {
   readonly requestId: string;
   readonly dataset: string;
   readonly columns: readonly string[];
+  /** Each column's type as JSON readers should take it: the policy type, `text` for masked columns. */
+  readonly columnTypes: Readonly<Record<string, ColumnType>>;
   readonly rows: readonly Record<string, JsonCell>[];
   readonly masked: Readonly<Record<string, MaskKind>>;
   readonly rowCount: number;
@@ -42,12 +44,38 @@ export interface RawQueryResponse {
   readonly usage: { readonly queries: number; readonly rows: number; readonly maxQueries: number; readonly maxRows: number };
 }
 
-/** A cell as JSON: int8 as a number when exact, else its decimal text; numeric stays exact text. */
-export function jsonCell(cell: Cell): JsonCell {
+/** A decimal text without sign noise, leading or trailing zeros: `-0012.50` → `-12.5`. */
+function canonicalDecimal(text: string): string | undefined {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  const int = m[2]!.replace(/^0+(?=\d)/, '') || '0';
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  const body = frac === '' ? int : `${int}.${frac}`;
+  return m[1] === '-' && body !== '0' ? `-${body}` : body;
+}
+
+/**
+ * A numeric value's text as a JSON number when the number reads back as the same decimal
+ * (`212.30` → 212.3), else the exact text (`0.1000000000000000055511151231257827`,
+ * `123456789012345678901`): a JSON reader never gets a value that differs from the warehouse's.
+ */
+export function exactNumber(text: string): number | string {
+  const n = Number(text);
+  if (!Number.isFinite(n)) return text;
+  const shown = String(n);
+  if (/e/i.test(shown)) return text;
+  return canonicalDecimal(text) === canonicalDecimal(shown) ? n : text;
+}
+
+/** A cell as JSON: int8 and numeric as numbers when exact, else their decimal text. */
+export function jsonCell(cell: Cell, numeric = false): JsonCell {
   if (typeof cell === 'bigint') return Number.isSafeInteger(Number(cell)) ? Number(cell) : cell.toString();
-  if (Array.isArray(cell)) return cell.map((c: Cell) => jsonCell(c));
+  if (Array.isArray(cell)) return cell.map((c: Cell) => jsonCell(c, numeric));
+  if (numeric && typeof cell === 'string') return exactNumber(cell);
   return cell as string | number | boolean | null;
 }
+
+const NUMERIC_TYPES: ReadonlySet<ColumnType> = new Set(['integer', 'numeric']);
 
 /** The caller's active raw grant, or a 403 (audited when the request exists). */
 export async function activeGrantOf(ctx: AccessContext, actor: Actor, requestId: string, action: string): Promise<AccessRequest> {
@@ -134,7 +162,7 @@ function maskRows(ctx: AccessContext, plan: RawPlan, dataset: string, rows: read
     const o: Record<string, JsonCell> = {};
     plan.columns.forEach((c, i) => {
       const cell = row[i] ?? null;
-      o[c.name] = c.mask === undefined ? jsonCell(cell) : applyMask(c.mask, cell, { keys: ctx.keys, dataset, columnRef: c.domain, tokenized });
+      o[c.name] = c.mask === undefined ? jsonCell(cell, NUMERIC_TYPES.has(c.policy.type)) : applyMask(c.mask, cell, { keys: ctx.keys, dataset, columnRef: c.domain, tokenized });
     });
     return o;
   });
@@ -226,6 +254,7 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
     requestId: grant.id,
     dataset: grant.dataset,
     columns: plan.columns.map((c) => c.name),
+    columnTypes: Object.fromEntries(plan.columns.map((c) => [c.name, c.mask === undefined ? c.policy.type : 'text'])),
     rows: out,
     masked,
     rowCount: rows.length,

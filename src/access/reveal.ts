@@ -9,12 +9,29 @@ import type { AccessContext, Actor } from './context.ts';
 import { tokenDomain, tokenKeyId } from './masking.ts';
 import { activeGrantOf } from './raw-query.ts';
 import { countReveals } from './repository.ts';
-import { lookupTokens, open } from './vault.ts';
+import { lookupTokens, open, type VaultEntry } from './vault.ts';
+
+/** Why a token was not revealed (stable values). */
+export type UnrevealedReason = 'unknown_token' | 'other_dataset' | 'column_not_granted' | 'no_token_key';
 
 export interface RevealResponse {
   readonly requestId: string;
   readonly values: Readonly<Record<string, string>>;
   readonly unrevealed: readonly string[];
+  /** For every unrevealed token: why, and what would reveal it. */
+  readonly reasons: Readonly<Record<string, { readonly reason: UnrevealedReason; readonly message: string; readonly column?: string }>>;
+}
+
+
+function whyNot(entry: VaultEntry | undefined, grantDataset: string, hasKeys: boolean): RevealResponse['reasons'][string] {
+  if (!hasKeys) return { reason: 'no_token_key', message: 'no tokenization key is configured (DPQ_TOKEN_KEY), so no token can be opened' };
+  if (entry === undefined) return { reason: 'unknown_token', message: 'no raw query returned this token (a hash mask is never reversible)' };
+  if (entry.dataset !== grantDataset) return { reason: 'other_dataset', message: `this token is from dataset ${entry.dataset}; this grant is on ${grantDataset}` };
+  return {
+    reason: 'column_not_granted',
+    column: entry.columnRef,
+    message: `this grant does not cover ${entry.columnRef}; request raw access with ${entry.columnRef} in clear to reveal it`,
+  };
 }
 
 /** Open a vault entry with the key its token names; a token of a key no longer listed stays sealed. */
@@ -33,6 +50,7 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
   const covered = new Set(grant.columns.map((c) => tokenDomain(dataset, c)));
   const values: Record<string, string> = {};
   const unrevealed: string[] = [];
+  const reasons: Record<string, RevealResponse['reasons'][string]> = {};
   const columns = new Set<string>();
   for (const token of wanted) {
     const entry = found.get(token);
@@ -40,6 +58,7 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
       entry !== undefined && entry.dataset === grant.dataset && covered.has(entry.columnRef) ? openWithItsKey(ctx, token, entry.sealed) : undefined;
     if (value === undefined) {
       unrevealed.push(token);
+      reasons[token] = whyNot(entry, grant.dataset, ctx.keys !== undefined);
     } else {
       values[token] = value;
       columns.add(entry!.columnRef);
@@ -62,5 +81,5 @@ export async function revealTokens(ctx: AccessContext, actor: Actor, requestId: 
     ]);
   });
   if (revealed > 0) ctx.metrics.reveals.inc({ dataset: grant.dataset }, revealed);
-  return { requestId: grant.id, values, unrevealed };
+  return { requestId: grant.id, values, unrevealed, reasons };
 }

@@ -8,6 +8,8 @@ import helmet from 'helmet';
 import type { Services } from '../services.ts';
 import { type ConsoleOptions, consoleRoutes } from './console.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { openApiDocument } from './openapi.ts';
+import { VERSION } from '../version.ts';
 import { accessLog, authenticate, requestId } from './middleware.ts';
 import { rateLimit, rateLimiterOf } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
@@ -25,6 +27,10 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   app.use(helmet());
   app.use(accessLog(services));
   app.use(serviceRoutes(services));
+  // The API's own description needs no credentials.
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openApiDocument(VERSION));
+  });
 
   const v1 = Router();
   v1.use((req, res, next) => {

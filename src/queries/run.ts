@@ -20,8 +20,11 @@ import { type AccountKey, type BudgetStatus, type Limit, readStatus, type Refusa
 import { periodOf } from '../budget/period.ts';
 import { DpqError, queryFailed } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
+import type { Policy } from '../policy/schema.ts';
+import { routeRequest } from '../access/routing.ts';
 import type { Services } from '../services.ts';
 import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
+import { recordHistory } from './history.ts';
 import { type CachedRelease, cacheKey, lookupRelease, policyFingerprint, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
 import { budgetLimits, columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
@@ -38,17 +41,36 @@ export interface RequestContext {
   readonly httpRequestId: string;
 }
 
+/** How many more queries like the refused one a proposed top-up pays for (less where a rule caps it). */
+export const TOPUP_QUERIES = 10;
+
+/**
+ * The top-up a budget refusal proposes: enough for TOPUP_QUERIES more queries like the refused
+ * one — not just that one — within the access rule's `maxEpsilon`/`maxDelta`, so the body is
+ * accepted as it is.
+ */
+export function topupSize(policy: Policy, dataset: string, required: { epsilon: number; delta: number }): { epsilon: number; delta: number; queries: number } {
+  const rule = routeRequest(policy, 'budget', dataset, 'none')?.rule;
+  const perQuery = Math.max(required.epsilon, 0.01);
+  const epsilon = Math.min(perQuery * TOPUP_QUERIES, rule?.maxEpsilon ?? Infinity);
+  const delta = Math.min(required.delta * TOPUP_QUERIES, rule?.maxDelta ?? Infinity);
+  const round = (x: number): number => Number(x.toPrecision(6));
+  return { epsilon: round(Math.max(epsilon, perQuery)), delta: round(Math.max(delta, Math.min(required.delta, rule?.maxDelta ?? Infinity))), queries: Math.max(1, Math.floor(epsilon / perQuery + 1e-9)) };
+}
+
 /** The pointer a budget refusal carries: bodies for POST /v1/access-requests that work as they are. */
-export function requestAccessPointer(dataset: string, required: { epsilon: number; delta: number }, columns: readonly string[]): Record<string, unknown> {
+export function requestAccessPointer(policy: Policy, dataset: string, required: { epsilon: number; delta: number }, columns: readonly string[]): Record<string, unknown> {
+  const size = topupSize(policy, dataset, required);
   return {
     endpoint: 'POST /v1/access-requests',
     budget: {
       kind: 'budget',
       dataset,
-      epsilon: Math.max(required.epsilon, 0.01),
-      delta: required.delta,
-      justification: `Privacy budget for dataset ${dataset} is spent; more is needed to continue this analysis`,
+      epsilon: size.epsilon,
+      delta: size.delta,
+      justification: `Privacy budget for dataset ${dataset} is spent; ε ${size.epsilon} pays for about ${size.queries} more queries like the refused one (ε ${required.epsilon} each) to continue this analysis`,
     },
+    budgetQueries: size.queries,
     raw: {
       kind: 'raw',
       dataset,
@@ -75,7 +97,7 @@ export async function auditRefusal(services: Services, ctx: RequestContext, body
 }
 
 /** A replay-cache hit: the stored release, audited (group commit), free, with the caller's budget. */
-async function replay(services: Services, ctx: RequestContext, hit: CachedRelease, key: AccountKey, limit: Limit): Promise<QueryResponse> {
+async function replay(services: Services, ctx: RequestContext, hit: CachedRelease, key: AccountKey, limit: Limit, asked: { at: Date; sql: string }): Promise<QueryResponse> {
   const stored = JSON.parse(hit.body) as StoredRelease;
   // The replay's audit entry (group-committed with others) and the caller's budget, together.
   const [, budget] = await Promise.all([
@@ -93,6 +115,7 @@ async function replay(services: Services, ctx: RequestContext, hit: CachedReleas
       details: { releaseId: stored.id, ...noiseMark(services) },
     }),
     readStatus(services.state, key, limit),
+    recordHistory(services.state, { principal: ctx.principal.name, at: asked.at, sql: asked.sql, redacted: hit.redacted, cached: true, charged: { epsilon: 0, delta: 0 }, release: stored }),
   ]);
   return {
     ...stored,
@@ -102,7 +125,7 @@ async function replay(services: Services, ctx: RequestContext, hit: CachedReleas
 }
 
 /** The refusal of a query the budget cannot pay, with the access requests that would continue. */
-function budgetExhausted(dataset: string, refusal: Refusal, columns: readonly string[]): DpqError<'BUDGET_EXHAUSTED'> {
+function budgetExhausted(policy: Policy, dataset: string, refusal: Refusal, columns: readonly string[]): DpqError<'BUDGET_EXHAUSTED'> {
   return new DpqError(
     'BUDGET_EXHAUSTED',
     refusal.scope === 'dataset'
@@ -112,7 +135,7 @@ function budgetExhausted(dataset: string, refusal: Refusal, columns: readonly st
       required: refusal.required,
       remaining: refusal.remaining,
       scope: refusal.scope,
-      requestAccess: requestAccessPointer(dataset, refusal.required, columns),
+      requestAccess: requestAccessPointer(policy, dataset, refusal.required, columns),
     },
   );
 }
@@ -204,7 +227,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     hit = await lookupRelease(services.state, [keyOf(prepared.fingerprint)], now);
   }
   if (hit !== undefined) {
-    const replayed = await replay(services, ctx, hit, key, limit);
+    const replayed = await replay(services, ctx, hit, key, limit, { at: now, sql: body.sql });
     observe('cached', dataset);
     return replayed;
   }
@@ -236,7 +259,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const chargedBy = reservation.chargedBy;
   if (!reservation.ok) {
     observe('refused', dataset);
-    throw budgetExhausted(dataset, reservation.refusal, columnsRead(plan));
+    throw budgetExhausted(services.policy, dataset, reservation.refusal, columnsRead(plan));
   }
   services.telemetry.epsilonSpent.inc({ dataset }, charge.epsilon);
 
@@ -259,6 +282,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
       const cached = { body: JSON.stringify(stored), fingerprint: prepared.shape, redacted: prepared.redacted };
       await storeRelease(tx, [keyOf(prepared.fingerprint), textKey], dataset, cached, after, params.dataset.cacheTtl);
     }
+    await recordHistory(tx, { principal: ctx.principal.name, at: after, sql: body.sql, redacted: prepared.redacted, cached: false, charged: charge, release: stored });
     await record([{ ...base, outcome: 'answered', epsilon: 0, delta: 0, rowCount: stored.rows.length, details: { releaseId: id, chargedBy, ...noiseMark(services) } }]);
   });
   observe('answered', dataset);

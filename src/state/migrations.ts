@@ -188,4 +188,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS audit_log_at ON dpq.audit_log (at);
     `,
   },
+  {
+    version: 6,
+    name: 'query history',
+    sql: `
+      CREATE TABLE dpq.query_history (
+        seq          bigserial PRIMARY KEY,
+        principal    text NOT NULL,
+        id           text NOT NULL,             -- the release id (q_…); a replay of it is counted, not repeated
+        at           timestamptz NOT NULL,
+        dataset      text NOT NULL,
+        sql          text NOT NULL,             -- the caller's own text, shown to the caller only
+        sql_redacted text NOT NULL,             -- literals replaced: what auditors see
+        cached       boolean NOT NULL,
+        epsilon      double precision NOT NULL, -- what this principal was charged for it
+        delta        double precision NOT NULL,
+        row_count    integer NOT NULL,
+        replays      integer NOT NULL DEFAULT 0,
+        body         text NOT NULL,             -- the stored release, as released
+        UNIQUE (principal, id)
+      );
+      CREATE INDEX query_history_principal ON dpq.query_history (principal, seq);
+    `,
+  },
 ];

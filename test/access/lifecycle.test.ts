@@ -153,7 +153,10 @@ describe('JIT access: request lifecycle (pg)', function () {
     const raw = await createRequest(svc, 'sam', pointer.raw);
     expect(raw.kind).to.equal('raw');
     await approve(svc, budget.id, 'bob');
-    const again = await call(svc, 'POST', '/v1/queries', 'sam', { sql: sqlFor(last), epsilon: pointer.budget.epsilon, delta: 0 });
+    // Sized for ten more queries like the refused one (ε 2), within the rule's maxEpsilon 5.
+    expect(pointer.budget.epsilon).to.equal(5);
+    expect(pointer.budgetQueries).to.equal(2);
+    const again = await call(svc, 'POST', '/v1/queries', 'sam', { sql: sqlFor(last), epsilon: 2, delta: 0 });
     expect(again.status).to.equal(200);
     await expectCall(svc, 'POST', `/v1/access-requests/${raw.id}/cancel`, 'sam', {}, 200);
   });

@@ -23,6 +23,27 @@ import { openPglite } from '../../src/postgres/pglite.ts';
 import { postgresCluster } from './cluster.ts';
 
 export type Backend = 'pg' | 'pglite';
+
+/** Every JSON response of `/v1` that a test service answered in this process (test/http/openapi.test.ts validates them). */
+export interface RecordedResponse {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly body: unknown;
+}
+export const recordedResponses: RecordedResponse[] = [];
+const MAX_RECORDED = 5000;
+
+async function record(method: string, route: string, res: Response): Promise<void> {
+  const path = route.split('?')[0]!;
+  if (!path.startsWith('/v1/') || recordedResponses.length >= MAX_RECORDED) return;
+  if (!(res.headers.get('content-type') ?? '').startsWith('application/json')) return;
+  try {
+    recordedResponses.push({ method: method.toLowerCase(), path, status: res.status, body: JSON.parse(await res.clone().text()) });
+  } catch {
+    // not JSON after all: nothing to validate
+  }
+}
 export const BACKENDS: readonly Backend[] = ['pg', 'pglite'];
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 /** Test demo size: big enough for skew and clamping, small enough to be quick. */
@@ -147,11 +168,13 @@ export async function startService(backend: Backend, options: ServiceOptions = {
       const bearer = init.token ?? (init.principal === undefined ? undefined : await token(init.principal));
       if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
       if (init.body !== undefined) headers['content-type'] = 'application/json';
-      return fetch(`${running.url}${route}`, {
+      const res = await fetch(`${running.url}${route}`, {
         method,
         headers,
         ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
       });
+      await record(method, route, res);
+      return res;
     },
     async stop() {
       await running.stop();

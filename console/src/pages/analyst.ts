@@ -11,7 +11,11 @@ import { barChart, type Chart } from '../charts.ts';
 import { announce, field, fill, h, num, table, timeLeft, when } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 import { Disposer, type Page } from '../page.ts';
-import type { AccessRequest, Accuracy, Dataset, DatasetBudget, Estimate, QueryAnswer, RawAnswer, Row } from '../types.ts';
+import { sqlEditor } from '../editor.ts';
+import type { AccessRequest, Accuracy, Dataset, DatasetBudget, Estimate, HistoryDetail, HistoryList, QueryAnswer, RawAnswer, Row } from '../types.ts';
+
+/** What the answer view shows: a fresh answer, or one re-opened from the history. */
+type Shown = Pick<QueryAnswer, 'columns' | 'rows' | 'accuracy'> & { readonly privacy: { readonly epsilon: number; readonly delta: number; readonly mechanism: string; readonly partitionSelection: string; readonly cached: boolean } };
 
 /** A starting query for a dataset: counts by the first column with public values, if any. */
 function sampleSql(d: Dataset): string {
@@ -67,7 +71,20 @@ export const analystPage: Page = (root) => {
   const budgetBox = h('div', { id: 'budget' }, h('p', { class: 'muted' }, 'Loading…'));
   const schemaBox = h('div', { id: 'schema' });
   const datasetSel = h('select', { id: 'dataset' });
-  const sql = h('textarea', { id: 'sql', rows: 4, spellcheck: false, autocapitalize: 'off', autocomplete: 'off' });
+  const sql = sqlEditor({
+    id: 'sql',
+    labelledBy: 'sql-label',
+    describedBy: 'sql-hint',
+    onChange: () => {
+      // An edit ends whatever refusal was shown for the previous text.
+      queryError.replaceChildren();
+      errorFrom = null;
+      scheduleEstimate();
+    },
+    onRun: () => void run(),
+  });
+  /** Who put the message in #query-error: the estimate clears only its own. */
+  let errorFrom: 'estimate' | 'run' | null = null;
   const epsilon = h('input', { id: 'epsilon', type: 'number', step: 'any', min: 0 });
   const mechanism = h('select', { id: 'mechanism' }, h('option', { value: 'laplace' }, 'Laplace'), h('option', { value: 'gaussian' }, 'Gaussian'));
   const delta = h('input', { id: 'delta', type: 'number', step: 'any', min: 0 });
@@ -76,33 +93,30 @@ export const analystPage: Page = (root) => {
   const results = h('div', { id: 'results' });
   const requestHost = h('div', { id: 'request-host' }, h('p', { class: 'muted' }, 'Ask for more budget, or for time-boxed access to rows.'));
   const requestsBox = h('div', { id: 'my-requests' });
+  const historyBox = h('div', { id: 'history' });
   const rawBox = h('div', { id: 'raw' });
 
   const current = (): Dataset | undefined => datasets.find((d) => d.name === datasetSel.value);
   const body = (): Record<string, unknown> => {
-    const b: Record<string, unknown> = { sql: sql.value, dataset: datasetSel.value, mechanism: mechanism.value };
+    const b: Record<string, unknown> = { sql: sql.value(), dataset: datasetSel.value, mechanism: mechanism.value };
     if (epsilon.value !== '') b.epsilon = Number(epsilon.value);
     if (delta.value !== '') b.delta = Number(delta.value);
     return b;
   };
 
-  function insert(text: string): void {
-    const at = sql.selectionStart ?? sql.value.length;
-    sql.setRangeText(text, at, sql.selectionEnd ?? at, 'end');
-    sql.focus();
-    scheduleEstimate();
-  }
+  const insert = (text: string): void => sql.insert(text);
 
   function showDataset(): void {
     const d = current();
     if (d === undefined) return;
     fill(schemaBox, schemaList(d, insert));
+    sql.setSchema(Object.fromEntries(Object.entries(d.tables).map(([t, table]) => [t, Object.keys(table.columns)])));
     epsilon.value = String(d.defaults.epsilon);
     epsilon.min = String(d.limits.minEpsilon);
     epsilon.max = String(d.limits.maxEpsilon);
     mechanism.value = d.defaults.mechanism;
     delta.value = String(d.defaults.delta);
-    if (sql.value.trim() === '') sql.value = sampleSql(d);
+    if (sql.value().trim() === '') sql.setValue(sampleSql(d));
     void runEstimate(); // at once: nothing is being typed yet
   }
 
@@ -115,16 +129,20 @@ export const analystPage: Page = (root) => {
   }
   life.add(() => window.clearTimeout(estimateTimer));
   async function runEstimate(): Promise<void> {
-    if (sql.value.trim() === '' || datasetSel.value === '') return;
+    if (sql.value().trim() === '' || datasetSel.value === '') return;
     const seq = ++estimateSeq;
-    const text = sql.value;
+    const text = sql.value();
     try {
       const e = await post<Estimate>('/v1/queries/estimate', body());
       if (seq !== estimateSeq) return;
-      queryError.replaceChildren();
+      estimateOut.dataset.done = String(seq); // tests wait on this, not on time
+      if (errorFrom === 'estimate') {
+        queryError.replaceChildren();
+        errorFrom = null;
+      }
       const cols = Object.entries(e.accuracy).map(([c, a]) => {
         const hw = halfWidth(a);
-        return h('li', {}, h('code', {}, c), hw === null ? ` — ${a.note ?? 'no closed-form interval'}` : ` ± ${num(hw)} at ${Math.round(a.confidence * 100)}%`);
+        return h('li', {}, h('code', {}, c), hw === null ? ` — ${'note' in a ? a.note : 'no closed-form interval'}` : ` ± ${num(hw)} at ${Math.round(a.confidence * 100)}%`);
       });
       fill(
         estimateOut,
@@ -134,12 +152,16 @@ export const analystPage: Page = (root) => {
       );
     } catch (err: unknown) {
       if (seq !== estimateSeq) return;
+      estimateOut.dataset.done = String(seq);
       estimateOut.replaceChildren(h('p', { class: 'muted' }, 'No estimate for this query.'));
-      if (err instanceof ApiError && (err.code === 'SQL_NOT_ALLOWED' || err.code === 'SQL_SYNTAX' || err.code === 'INVALID_REQUEST')) queryError.replaceChildren(errorBox(err, text));
+      if (err instanceof ApiError && (err.code === 'SQL_NOT_ALLOWED' || err.code === 'SQL_SYNTAX' || err.code === 'INVALID_REQUEST') && errorFrom !== 'run') {
+        queryError.replaceChildren(errorBox(err, text));
+        errorFrom = 'estimate';
+      }
     }
   }
 
-  function showAnswer(a: QueryAnswer): void {
+  function showAnswer(a: Shown, from?: { id: string; at: string }): void {
     charts.forEach((c) => c.destroy());
     charts = [];
     const measured = a.columns.filter((c) => a.accuracy[c] !== undefined);
@@ -172,7 +194,9 @@ export const analystPage: Page = (root) => {
       h(
         'p',
         { id: 'answer-summary' },
-        `${a.rows.length} row(s). Charged ε ${num(p.epsilon)}, δ ${num(p.delta)} (${p.mechanism}, ${p.partitionSelection} groups)${p.cached ? ' — a cached answer, free' : ''}.`,
+        from === undefined
+          ? `${a.rows.length} row(s). Charged ε ${num(p.epsilon)}, δ ${num(p.delta)} (${p.mechanism}, ${p.partitionSelection} groups)${p.cached ? ' — a cached answer, free' : ''}.`
+          : `${a.rows.length} row(s), re-opened from your history (${from.id}, answered ${when(from.at)}): reading it again cost nothing. It was charged ε ${num(p.epsilon)} (${p.mechanism}).`,
       ),
       measured.length > 1 ? field('Chart column', pick) : null,
       chartHost,
@@ -192,8 +216,9 @@ export const analystPage: Page = (root) => {
   }
 
   async function run(): Promise<void> {
-    const text = sql.value;
+    const text = sql.value();
     queryError.replaceChildren();
+    errorFrom = null;
     results.replaceChildren(h('p', { class: 'muted' }, 'Running…'));
     try {
       const a = await post<QueryAnswer>('/v1/queries', body());
@@ -202,6 +227,7 @@ export const analystPage: Page = (root) => {
     } catch (err: unknown) {
       results.replaceChildren();
       queryError.replaceChildren(errorBox(err, text));
+      errorFrom = 'run'; // stays until the next run or edit
       if (err instanceof ApiError && err.code === 'BUDGET_EXHAUSTED') {
         const prefill = prefillFrom(err);
         if (prefill !== undefined) {
@@ -212,7 +238,44 @@ export const analystPage: Page = (root) => {
       }
     }
     void loadBudget();
+    void loadHistory();
     scheduleEstimate();
+  }
+
+  async function loadHistory(): Promise<void> {
+    try {
+      const list = await get<HistoryList>('/v1/queries?limit=10');
+      fill(
+        historyBox,
+        list.queries.length === 0
+          ? h('p', { class: 'muted' }, 'No answered query yet.')
+          : table(
+              'My recent answers (re-opening one is free)',
+              ['Answered', 'SQL', 'ε', 'Rows', ''],
+              list.queries.map((q) => [
+                when(q.at),
+                h('code', { class: 'sql-cell' }, q.sql),
+                q.cached ? `0 (cached)` : num(q.privacy.epsilon),
+                String(q.rowCount),
+                h('button', { type: 'button', class: 'secondary', 'data-query': q.id, onclick: () => void reopen(q.id) }, 'Open'),
+              ]),
+              { id: 'history-table' },
+            ),
+      );
+    } catch (err: unknown) {
+      fill(historyBox, errorBox(err));
+    }
+  }
+
+  async function reopen(id: string): Promise<void> {
+    try {
+      const q = await get<HistoryDetail>(`/v1/queries/${encodeURIComponent(id)}`);
+      showAnswer(q, q);
+      document.getElementById('results-h')?.scrollIntoView({ block: 'start' });
+      announce(`Re-opened ${id}: ${q.rows.length} rows.`);
+    } catch (err: unknown) {
+      fill(results, errorBox(err));
+    }
   }
 
   async function loadBudget(): Promise<void> {
@@ -334,7 +397,13 @@ export const analystPage: Page = (root) => {
     'form',
     { id: 'query-form', 'aria-labelledby': 'query-h' },
     field('Dataset', datasetSel),
-    field('SQL', sql, 'Aggregates (COUNT, SUM, AVG, …) with WHERE and GROUP BY. Column names on the left insert into the SQL.'),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { id: 'sql-label', for: 'sql' }, 'SQL'),
+      sql.element,
+      h('small', { id: 'sql-hint', class: 'hint' }, 'Aggregates (COUNT, SUM, AVG, …) with WHERE and GROUP BY. Names complete as you type; Ctrl+Enter runs. Column names on the left insert into the SQL.'),
+    ),
     h('div', { class: 'row' }, field('ε (epsilon)', epsilon), field('Mechanism', mechanism), field('δ (delta, at most)', delta)),
     estimateOut,
     h('div', { class: 'row' }, h('button', { type: 'submit', id: 'run' }, 'Run query'), h('button', { type: 'button', class: 'secondary', id: 'open-request', onclick: () => accessForm(requestHost, datasets, { kind: 'raw', raw: { dataset: datasetSel.value, durationMinutes: 60 }, budget: { dataset: datasetSel.value } }, () => void loadRequests()) }, 'Request access…')),
@@ -344,10 +413,10 @@ export const analystPage: Page = (root) => {
     e.preventDefault();
     void run();
   });
-  for (const el of [sql, epsilon, delta]) el.addEventListener('input', scheduleEstimate);
+  for (const el of [epsilon, delta]) el.addEventListener('input', scheduleEstimate);
   mechanism.addEventListener('change', scheduleEstimate);
   datasetSel.addEventListener('change', () => {
-    sql.value = '';
+    sql.setValue('');
     showDataset();
   });
 
@@ -362,6 +431,7 @@ export const analystPage: Page = (root) => {
       h('section', { 'aria-labelledby': 'query-h' }, h('h2', { id: 'query-h' }, 'Query'), queryForm),
     ),
     h('section', { 'aria-labelledby': 'results-h' }, h('h2', { id: 'results-h' }, 'Results'), results),
+    h('section', { 'aria-labelledby': 'history-h' }, h('h2', { id: 'history-h' }, 'History'), historyBox),
     h('section', { 'aria-labelledby': 'request-h' }, h('h2', { id: 'request-h' }, 'Request access'), requestHost),
     h('section', { 'aria-labelledby': 'requests-h' }, h('h2', { id: 'requests-h' }, 'My requests'), h('button', { type: 'button', class: 'secondary', id: 'refresh-requests', onclick: () => void loadRequests() }, 'Refresh'), requestsBox),
     h('section', { 'aria-labelledby': 'raw-h' }, h('h2', { id: 'raw-h' }, 'Raw queries'), rawBox),
@@ -376,7 +446,7 @@ export const analystPage: Page = (root) => {
       fill(schemaBox, errorBox(err));
       queryForm.hidden = true;
     }
-    await Promise.all([loadBudget(), loadRequests()]);
+    await Promise.all([loadBudget(), loadRequests(), loadHistory()]);
   })();
   life.interval(() => renderRaw(), 30_000);
   return life.dispose;

@@ -1,17 +1,22 @@
 /**
  * The auditor's page: verify the audit chain; ε spent over time per dataset (from the log's
- * charge entries); and the log itself, filterable by actor, action and dataset.
+ * charge entries, fetched with the API's filters); and the log itself, filtered and paged by the
+ * server (GET /v1/audit with actor, action, dataset, outcome, from, to and the cursor), newest
+ * first.
  */
 import { get } from '../api.ts';
 import { type Chart, stepChart } from '../charts.ts';
 import { announce, field, fill, h, num, table, when } from '../dom.ts';
 import { errorBox } from '../errors.ts';
 import { Disposer, type Page } from '../page.ts';
-import type { AuditEntry, Verify } from '../types.ts';
+import type { AuditEntry, AuditPage, Verify } from '../types.ts';
 
 const PAGE = 1000;
 const MAX_PAGES = 50;
-const SHOWN = 500;
+/** Entries per page of the log table. */
+export const LOG_PAGE = 50;
+const OUTCOMES = ['answered', 'cached', 'refused', 'failed', 'ok', 'denied'];
+const ACTIONS = ['query', 'metric.release', 'access.create', 'access.approve', 'access.deny', 'access.revoke', 'access.cancel', 'access.expire', 'access.review', 'access.raw_query', 'access.reveal', 'budget.topup'];
 
 /**
  * An entry that spent ε: the `charged` stage of a query or a metric release (outcome `ok`). The
@@ -19,11 +24,12 @@ const SHOWN = 500;
  */
 const spends = (e: AuditEntry): boolean => (e.action === 'query' || e.action === 'metric.release') && e.outcome === 'ok' && (e.epsilon ?? 0) > 0;
 
-async function readAll(): Promise<AuditEntry[]> {
+/** The charge entries only (the server filters), oldest first. */
+async function readCharges(): Promise<AuditEntry[]> {
   const all: AuditEntry[] = [];
   let after = 0;
   for (let i = 0; i < MAX_PAGES; i++) {
-    const page = await get<{ entries: AuditEntry[]; next: number | null }>(`/v1/audit?after=${after}&limit=${PAGE}`);
+    const page = await get<AuditPage>(`/v1/audit?action=query,metric.release&outcome=ok&after=${after}&limit=${PAGE}`);
     all.push(...page.entries);
     if (page.next === null) break;
     after = page.next;
@@ -35,7 +41,10 @@ export const auditorPage: Page = (root) => {
   const life = new Disposer();
   let chart: Chart | undefined;
   life.add(() => chart?.destroy());
-  let entries: AuditEntry[] = [];
+  let charges: AuditEntry[] = [];
+  /** Cursors of the pages shown so far: cursors[i] is the `before` of page i (undefined: the newest). */
+  let cursors: (number | undefined)[] = [undefined];
+  let pageIndex = 0;
 
   const verifyOut = h('div', { id: 'verify-result', role: 'status' });
   const verifyBtn = h('button', { type: 'button', id: 'verify' }, 'Verify the chain');
@@ -52,27 +61,53 @@ export const auditorPage: Page = (root) => {
   });
 
   const chartHost = h('div', { id: 'spent-chart' });
-  const actor = h('select', { id: 'filter-actor' });
-  const action = h('select', { id: 'filter-action' });
-  const dataset = h('select', { id: 'filter-dataset' });
+  const actor = h('input', { id: 'filter-actor', type: 'text', placeholder: 'any', autocomplete: 'off', spellcheck: false });
+  const action = h('input', { id: 'filter-action', type: 'text', placeholder: 'any', list: 'audit-actions', autocomplete: 'off', spellcheck: false });
+  const dataset = h('input', { id: 'filter-dataset', type: 'text', placeholder: 'any', autocomplete: 'off', spellcheck: false });
+  const outcome = h('select', { id: 'filter-outcome' }, h('option', { value: '' }, 'any'), OUTCOMES.map((o) => h('option', { value: o }, o)));
+  const from = h('input', { id: 'filter-from', type: 'datetime-local' });
+  const to = h('input', { id: 'filter-to', type: 'datetime-local' });
   const logBox = h('div', { id: 'audit-log' }, h('p', { class: 'muted' }, 'Loading…'));
+  const prevBtn = h('button', { type: 'button', class: 'secondary', id: 'audit-prev' }, '← Newer');
+  const nextBtn = h('button', { type: 'button', class: 'secondary', id: 'audit-next' }, 'Older →');
+  const pageInfo = h('span', { id: 'audit-page', role: 'status' });
 
-  function options(sel: HTMLSelectElement, values: Iterable<string>): void {
-    const keep = sel.value;
-    fill(sel, h('option', { value: '' }, 'all'), [...new Set(values)].sort().map((v) => h('option', { value: v }, v)));
-    sel.value = keep;
+  function query(before: number | undefined): string {
+    const q = new URLSearchParams({ order: 'desc', limit: String(LOG_PAGE) });
+    if (before !== undefined) q.set('before', String(before));
+    for (const [k, el] of [['actor', actor], ['action', action], ['dataset', dataset], ['outcome', outcome]] as const) if (el.value.trim() !== '') q.set(k, el.value.trim());
+    for (const [k, el] of [['from', from], ['to', to]] as const) if (el.value !== '') q.set(k, new Date(el.value).toISOString());
+    return `/v1/audit?${q}`;
   }
 
-  function renderLog(): void {
-    const shown = entries.filter((e) => (actor.value === '' || e.actor === actor.value) && (action.value === '' || e.action === action.value) && (dataset.value === '' || (e.dataset ?? '') === dataset.value));
-    const newest = shown.slice(-SHOWN).reverse();
+  async function loadPage(index: number): Promise<void> {
+    let page: AuditPage;
+    const url = query(cursors[index]);
+    try {
+      page = await get<AuditPage>(url);
+    } catch (err: unknown) {
+      fill(logBox, errorBox(err));
+      return;
+    }
+    pageIndex = index;
+    cursors = cursors.slice(0, index + 1);
+    if (page.next !== null) cursors.push(page.next);
+    prevBtn.disabled = index === 0;
+    nextBtn.disabled = page.next === null;
+    const first = page.entries[0]?.seq;
+    const last = page.entries.at(-1)?.seq;
+    pageInfo.textContent = page.entries.length === 0 ? 'No entry matches.' : `Page ${index + 1}: entries #${first} to #${last}${page.next === null ? ' (the oldest match)' : ''}.`;
+    renderLog(page.entries);
+    logBox.dataset.query = url; // what is shown (tests wait on it)
+  }
+
+  function renderLog(entries: readonly AuditEntry[]): void {
     fill(
       logBox,
-      h('p', { id: 'audit-count' }, `${shown.length} of ${entries.length} entries match${shown.length > SHOWN ? `; the newest ${SHOWN} are shown` : ''}.`),
       table(
         'Audit log, newest first',
         ['#', 'At', 'Actor', 'Action', 'Dataset', 'Outcome', 'ε', 'δ', 'SQL (redacted) / request'],
-        newest.map((e) => [
+        entries.map((e) => [
           String(e.seq),
           when(e.at),
           e.actor,
@@ -92,7 +127,7 @@ export const auditorPage: Page = (root) => {
     chart?.destroy();
     chart = undefined;
     chartHost.replaceChildren();
-    const charges = entries.filter(spends);
+    charges = charges.filter(spends);
     if (charges.length === 0) {
       chartHost.append(h('p', { class: 'muted' }, 'No ε spent yet.'));
       return;
@@ -117,18 +152,33 @@ export const auditorPage: Page = (root) => {
 
   async function load(): Promise<void> {
     try {
-      entries = await readAll();
+      charges = await readCharges();
+      renderChart();
     } catch (err: unknown) {
-      fill(logBox, errorBox(err));
-      return;
+      fill(chartHost, errorBox(err));
     }
-    options(actor, entries.map((e) => e.actor));
-    options(action, entries.map((e) => e.action));
-    options(dataset, entries.flatMap((e) => (e.dataset === null ? [] : [e.dataset])));
-    renderChart();
-    renderLog();
+    await loadPage(0);
   }
-  for (const sel of [actor, action, dataset]) sel.addEventListener('change', renderLog);
+  const filtersForm = h(
+    'form',
+    { id: 'audit-filters', class: 'row filters' },
+    field('Actor', actor),
+    field('Action', action),
+    field('Dataset', dataset),
+    field('Outcome', outcome),
+    field('From', from),
+    field('To', to),
+    h('button', { type: 'submit', id: 'audit-apply' }, 'Search'),
+    h('datalist', { id: 'audit-actions' }, ACTIONS.map((a) => h('option', { value: a }))),
+  );
+  filtersForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    cursors = [undefined];
+    void loadPage(0);
+  });
+  outcome.addEventListener('change', () => filtersForm.requestSubmit());
+  prevBtn.addEventListener('click', () => void loadPage(Math.max(0, pageIndex - 1)));
+  nextBtn.addEventListener('click', () => void loadPage(pageIndex + 1));
 
   fill(
     root,
@@ -139,7 +189,8 @@ export const auditorPage: Page = (root) => {
       'section',
       { 'aria-labelledby': 'log-h' },
       h('h2', { id: 'log-h' }, 'Audit log'),
-      h('div', { class: 'row filters' }, field('Actor', actor), field('Action', action), field('Dataset', dataset), h('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Reload')),
+      filtersForm,
+      h('div', { class: 'pager' }, prevBtn, nextBtn, pageInfo, h('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Reload')),
       logBox,
     ),
   );

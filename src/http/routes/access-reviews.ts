@@ -15,7 +15,7 @@ const isoTime = z
   .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && Number.isFinite(Date.parse(v)), 'must be an ISO date or time')
   .transform((v) => new Date(v))
   .optional();
-const reviewQuery = z.strictObject({ from: isoTime, to: isoTime });
+export const reviewQuery = z.strictObject({ from: isoTime, to: isoTime });
 
 export const accessReviewRoutes: RouteModule = (router, services) => {
   router.get('/access-reviews', async (req, res) => {

@@ -7,7 +7,7 @@ import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
 import { parseInput } from '../parse-input.ts';
 
-const alertsQuery = z.strictObject({
+export const alertsQuery = z.strictObject({
   /** The seq of the last alert seen (`al_<seq>`, or the number); the answer's `next`. */
   after: z
     .string()

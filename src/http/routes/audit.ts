@@ -1,6 +1,6 @@
 /** `GET /v1/audit` and `GET /v1/audit/verify`: the audit log for principals with the `audit` action. */
 import { z } from 'zod';
-import { readAudit } from '../../audit/log.ts';
+import { searchAudit } from '../../audit/search.ts';
 import { verifyAudit } from '../../audit/verify.ts';
 import { forbidden } from '../../errors.ts';
 import { may } from '../../policy/authorize.ts';
@@ -8,12 +8,31 @@ import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
 import { parseInput } from '../parse-input.ts';
 
-const listQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+/** `actor=alice` or `actor=alice,sam`: one value or a comma-separated list. */
+const values = z
+  .string()
+  .max(1000)
+  .transform((s) => s.split(',').map((v) => v.trim()).filter((v) => v !== ''))
+  .optional();
+const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional();
 
-const verifyQuery = z
+export const auditListQuery = z
+  .strictObject({
+    after: z.coerce.number().int().min(0).optional(),
+    before: z.coerce.number().int().min(1).optional(),
+    order: z.enum(['asc', 'desc']).default('asc'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    actor: values,
+    action: values,
+    dataset: values,
+    outcome: values,
+    from: isoTime,
+    to: isoTime,
+  })
+  .refine((q) => !(q.order === 'asc' && q.before !== undefined), { message: 'before goes with order=desc (after with order=asc)', path: ['before'] })
+  .refine((q) => !(q.order === 'desc' && q.after !== undefined), { message: 'after goes with order=asc (before with order=desc)', path: ['after'] });
+
+export const verifyQuery = z
   .strictObject({
     checkpointSeq: z.coerce.number().int().min(1).optional(),
     checkpointHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
@@ -27,9 +46,9 @@ export const auditRoutes: RouteModule = (router, services) => {
 
   router.get('/audit', async (req, res) => {
     requireAuditor(res);
-    const q = parseInput(listQuery, req.query, 'query');
-    const entries = await readAudit(services.state, q.after, q.limit);
-    res.json({ entries, next: entries.length === q.limit ? entries.at(-1)!.seq : null });
+    const q = parseInput(auditListQuery, req.query, 'query');
+    const page = { order: q.order, cursor: q.order === 'asc' ? (q.after ?? 0) : q.before, limit: q.limit };
+    res.json(await searchAudit(services.state, q, page));
   });
 
   router.get('/audit/verify', async (req, res) => {

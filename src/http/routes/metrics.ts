@@ -10,7 +10,7 @@ import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
 import { parseInput } from '../parse-input.ts';
 
-const historyQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
+export const historyQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(20) });
 const STALE_MAX_AGE_S = 300;
 
 export const metricRoutes: RouteModule = (router, services) => {

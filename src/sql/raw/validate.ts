@@ -41,7 +41,8 @@ const RAW_WORDING: StatementWording = {
   noun: 'raw query',
   multipleHint: 'Send one SELECT, without a second statement after a semicolon.',
   notSelect: (name) => `${name} statements are not allowed: raw access is read-only, one SELECT.`,
-  notSelectHint: "Send one SELECT listing columns, e.g. SELECT patient_id, zip FROM patients WHERE zip LIKE '941%'.",
+  // Replaced per query by one this grant accepts (exampleRawQuery).
+  notSelectHint: 'Send one SELECT listing columns.',
 };
 
 /** Clauses outside the raw subset, refused before anything else is looked at. */
@@ -156,7 +157,7 @@ function sortKeyOf(sort: Node, items: readonly SelectItem[], ctx: RawContext): R
 /** Validate a parsed raw query against the dataset and the grant; throws SQL_NOT_ALLOWED. */
 export function validateRaw(parsed: ParsedSql, dataset: Dataset, options: RawOptions): RawPlan {
   const { source } = parsed;
-  const s = selectStatementOf(parsed, RAW_WORDING);
+  const s = selectStatementOf(parsed, { ...RAW_WORDING, notSelectHint: `Send one SELECT listing columns, e.g. ${exampleRawQuery(dataset, options.granted)}` });
   refuseClauses(s, parsed, RAW_CLAUSES);
   const scope = buildScope(s.fromClause ?? [], dataset, source);
   const ctx: RawContext = { source, scope, options, filterColumns: new Set(), orderColumns: new Set() };
@@ -209,6 +210,23 @@ function refusal(node: Node, where: string, source: SourceText): Error {
   }
   const d = describeNode(node, where);
   return notAllowed(d.construct, position, d.message, kindOf(node) === 'ColumnRef' || kindOf(node) === 'A_Const' ? 'Select plain columns; compare columns with literals in WHERE.' : d.hint);
+}
+
+/**
+ * A raw query that this grant accepts as it is: columns of the first table, filtered on one it
+ * shows in clear (a hint must not suggest a query that is then refused).
+ */
+export function exampleRawQuery(dataset: Dataset, granted: ReadonlySet<string>): string {
+  const tables = Object.entries(dataset.tables);
+  for (const [t, table] of tables) {
+    const columns = Object.entries(table.columns);
+    const clear = columns.find(([c, col]) => isClear(`${t}.${c}`, col, granted));
+    if (clear === undefined) continue;
+    const others = columns.filter(([c]) => c !== clear[0]).slice(0, 2).map(([c]) => c);
+    return `SELECT ${[clear[0], ...others].join(', ')} FROM ${t} WHERE ${clear[0]} IS NOT NULL LIMIT 10`;
+  }
+  const [t, table] = tables[0] ?? ['t', { columns: {} }];
+  return `SELECT ${Object.keys(table.columns).slice(0, 3).join(', ')} FROM ${t} LIMIT 10`;
 }
 
 function firstColumns(scope: Scope): string {
