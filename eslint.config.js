@@ -44,6 +44,8 @@ export default tseslint.config(
       'no-useless-assignment': 'warn',
       'no-control-regex': 'warn',
       '@typescript-eslint/prefer-promise-reject-errors': 'warn',
+      '@typescript-eslint/restrict-template-expressions': 'warn',
+      '@typescript-eslint/no-redundant-type-constituents': 'warn',
     },
   },
   {
