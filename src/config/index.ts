@@ -48,6 +48,7 @@ const envSchema = z
     DPQ_NOISE_SEED: optionalString,
     DPQ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     DPQ_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
+    DPQ_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     NODE_ENV: optionalString,
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   })
@@ -84,6 +85,8 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** Requests per minute per principal and replica (0: no limit). */
   readonly rateLimitPerMinute: number;
+  /** How long a declared request body may take to arrive before the request is refused. */
+  readonly bodyTimeoutMs: number;
   readonly production: boolean;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** True when the warehouse is the embedded PGlite (demo mode). */
@@ -123,6 +126,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     noiseSeed: e.DPQ_NOISE_SEED,
     statementTimeoutMs: e.DPQ_STATEMENT_TIMEOUT_MS,
     rateLimitPerMinute: e.DPQ_RATE_LIMIT,
+    bodyTimeoutMs: e.DPQ_BODY_TIMEOUT_MS,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     embedded: databaseUrl === undefined,

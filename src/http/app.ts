@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import type { Services } from '../services.ts';
 import { type ConsoleOptions, consoleRoutes } from './console.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
-import { accessLog, authenticate, requestId } from './middleware.ts';
+import { accessLog, authenticate, bodyTimeout, refuseOptions, requestId } from './middleware.ts';
 import { rateLimit } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
 
@@ -22,6 +22,7 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   app.use(requestId);
   app.use(helmet());
   app.use(accessLog(services));
+  app.use(refuseOptions);
   app.use(serviceRoutes(services));
 
   const v1 = Router();
@@ -29,6 +30,7 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
     res.locals.routeBase = req.baseUrl; // express resets baseUrl before an error response finishes
     next();
   });
+  v1.use(bodyTimeout(services.config.bodyTimeoutMs));
   v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   v1.use(authenticate(services));
   v1.use(rateLimit(services.config.rateLimitPerMinute, services.clock));

@@ -23,6 +23,12 @@ export interface Authenticator {
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const unauthenticated = (message: string): DpqError => new DpqError('UNAUTHENTICATED', message);
 
+/** The principal a verified token names: `sub` must be a non-empty string (RFC 7519 §4.1.2), never coerced. */
+function subjectOf(payload: { sub?: unknown }): string {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('the token subject (sub) must be a string');
+  return payload.sub;
+}
+
 export function sha256Hex(text: string): string {
   return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -37,7 +43,7 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
     const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { alg?: unknown };
     if (header.alg === 'HS256' && options.secret !== undefined) {
       const { payload } = await jwtVerify(token, options.secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-      return String(payload.sub ?? '');
+      return subjectOf(payload);
     }
     if (jwks !== undefined && options.jwks !== undefined) {
       const { payload } = await jwtVerify(token, jwks, {
@@ -46,7 +52,7 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
         issuer: options.jwks.issuer,
         audience: options.jwks.audience,
       });
-      return String(payload.sub ?? '');
+      return subjectOf(payload);
     }
     throw unauthenticated('token algorithm not accepted');
   }

@@ -1,6 +1,8 @@
 /** Request-scoped middleware: request ids, access logs and Prometheus request metrics, authentication. */
 import crypto from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { errorBody } from './error-handler.ts';
+import { DpqError } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 
@@ -53,3 +55,32 @@ export function authenticate(services: Services): RequestHandler {
 export function principalOf(res: { locals: Record<string, unknown> }): Principal {
   return res.locals.principal as Principal;
 }
+
+/**
+ * A request that declares a body must deliver it within `ms`: otherwise it is answered 400 and its
+ * connection closed, rather than held until the socket times out.
+ */
+export function bodyTimeout(ms: number): RequestHandler {
+  return (req, res, next) => {
+    const declared = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!declared || req.readableEnded) return next();
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      res.setHeader('Connection', 'close');
+      const seconds = Math.round(ms / 100) / 10;
+      res.status(400).json(errorBody(new DpqError('INVALID_REQUEST', `the request body did not arrive within ${seconds} s`, { field: 'body' })));
+    }, ms);
+    const clear = (): void => clearTimeout(timer);
+    req.once('end', clear);
+    res.once('close', clear);
+    next();
+  };
+}
+
+/**
+ * `OPTIONS` is no operation of the API (dpq sends no CORS headers): it is answered like any method
+ * a path does not have, with the JSON `404 NOT_FOUND`, instead of the router's plain-text list.
+ */
+export const refuseOptions: RequestHandler = (req, _res: Response, next) => {
+  next(req.method === 'OPTIONS' ? new DpqError('NOT_FOUND', 'OPTIONS is not an operation of this API (it answers no CORS preflight)') : undefined);
+};
