@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import type { Services } from '../services.ts';
 import { type ConsoleOptions, consoleRoutes } from './console.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
-import { accessLog, authenticate, bodyTimeout, refuseOptions, requestId } from './middleware.ts';
+import { accessLog, authenticate, bodyTimeout, refuseNul, refuseOptions, requestId } from './middleware.ts';
 import { rateLimit } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
 
@@ -34,6 +34,7 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   v1.use(authenticate(services));
   v1.use(rateLimit(services.config.rateLimitPerMinute, services.clock));
+  v1.use(refuseNul);
   for (const mount of modules) mount(v1, services);
   app.use('/v1', v1);
   app.use(consoleRoutes(consoleOptions));

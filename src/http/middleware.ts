@@ -84,3 +84,32 @@ export function bodyTimeout(ms: number): RequestHandler {
 export const refuseOptions: RequestHandler = (req, _res: Response, next) => {
   next(req.method === 'OPTIONS' ? new DpqError('NOT_FOUND', 'OPTIONS is not an operation of this API (it answers no CORS preflight)') : undefined);
 };
+
+/** The path (`a.b.0`) of the first string under `value` — key or value — that holds a NUL; without recursion. */
+function nulAt(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return at;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const here = at === '' ? k : `${at}.${k}`;
+        if (k.includes('\u0000')) return here;
+        stack.push([child, here]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * No text dpq keeps can hold U+0000 (PostgreSQL text cannot): a body, query string or path that
+ * carries one is refused with 400 up front rather than failing where it is stored.
+ */
+export const refuseNul: RequestHandler = (req, _res, next) => {
+  const inBody = nulAt(req.body);
+  const inQuery = nulAt(req.query);
+  const field = /%00/i.test(req.path) ? 'path' : inBody ?? (inQuery === undefined ? undefined : `query.${inQuery}`);
+  next(field === undefined ? undefined : new DpqError('INVALID_REQUEST', `${field === '' ? 'the body' : field} contains a NUL character (U+0000)`, { field: field === '' ? 'body' : field }));
+};

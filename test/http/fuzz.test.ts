@@ -94,7 +94,7 @@ function bodyKinds(ids: readonly string[]) {
   );
   const raw = fc.record({ requestId: field(id), sql: field(sqlText) }, { requiredKeys: ['sql'] });
   const reveal = fc.record({ requestId: field(id), tokens: field(fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 })) }, { requiredKeys: [] });
-  const comment = fc.record({ comment: field(fc.string({ maxLength: 50 })) }, { requiredKeys: [] });
+  const comment = fc.record({ comment: field(fc.string({ unit: 'binary', maxLength: 50 })), reason: field(fc.string({ unit: 'binary', maxLength: 50 })) }, { requiredKeys: [] });
   return { query, access, raw, reveal, comment, any: fc.oneof(query, access, raw, reveal, comment, fc.jsonValue({ maxDepth: 4 })) };
 }
 

@@ -90,8 +90,9 @@ for (const backend of BACKENDS) {
       const g = await grant(svc, 'alice', ['patients.zip']);
       const deep = await rawQuery(svc, 'alice', g.id as string, `SELECT zip FROM patients WHERE ${'NOT '.repeat(1500)}zip <> '94110'`, 422, 'SQL_NOT_ALLOWED');
       expect((deep as ErrorBody).error.details?.construct).to.equal('nesting depth');
+      // A NUL never gets as far as the SQL front end (see the NUL test below).
+      await rawQuery(svc, 'alice', g.id as string, "SELECT email FROM patients WHERE email \u0000<> 'Secret-777'", 400, 'INVALID_REQUEST');
       const refused: [string, number][] = [
-        ["SELECT email FROM patients WHERE email \u0000<> 'Secret-777'", 400],
         ["PREPARE p AS SELECT email FROM patients WHERE email = 'Secret-A6'", 422],
         ["CREATE TABLE x AS SELECT email FROM patients WHERE email = 'Secret-A1'", 422],
         ["CREATE VIEW v AS SELECT email FROM patients WHERE email = 'Secret-V1'", 422],
@@ -107,7 +108,26 @@ for (const backend of BACKENDS) {
       expect(JSON.stringify(entries)).to.not.match(/Secret|94110/);
       const kept = entries.map((e: Json) => e.sqlRedacted as string);
       expect(kept).to.include('PREPARE p AS SELECT email FROM patients WHERE email = $1');
-      expect(kept).to.include('<SQL not kept: it cannot be redacted>'); // the NUL one
+      expect(kept).to.include('CREATE TABLE x AS SELECT email FROM patients WHERE email = $1');
+    });
+
+    it('refuses a NUL character in any body field, query string or path with 400 INVALID_REQUEST', async () => {
+      const justification = 'INC-4411: duplicate invoices \u0000 for one patient, need the rows';
+      const cases: [string, string, string, unknown, string][] = [
+        ['POST', '/v1/access-requests', 'sam', { kind: 'raw', dataset: 'clinic', columns: ['patients.zip'], justification, ticket: 'INC-1', durationMinutes: 60 }, 'justification'],
+        ['POST', '/v1/queries', 'alice', { sql: "SELECT COUNT(*) FROM visits WHERE region = 'a\u0000'" }, 'sql'],
+        ['POST', '/v1/queries/estimate', 'alice', { sql: 'SELECT COUNT(*) FROM visits', 'x\u0000': 1 }, 'x\u0000'],
+        ['GET', '/v1/access-requests?status=%00', 'alice', undefined, 'query.status'],
+        ['GET', '/v1/metrics/a%00b', 'dash', undefined, 'path'],
+      ];
+      for (const [method, route, principal, body, field] of cases) {
+        const res = await svc.request(method, route, { principal, ...(body === undefined ? {} : { body }) });
+        expect(res.status, route).to.equal(400);
+        const e = await errorOf(res);
+        expect(e.code, route).to.equal('INVALID_REQUEST');
+        expect(e.details?.field, route).to.equal(field);
+      }
+      expect((await svc.request('POST', '/v1/queries', { body: { sql: '\u0000' } })).status).to.equal(401);
     });
 
     it('answers bad percent-encoding in a path with 400 INVALID_REQUEST', async () => {
