@@ -1,4 +1,4 @@
-/** Request-scoped middleware: request ids, access logs and Prometheus request metrics, authentication. */
+/** Request-scoped middleware: request ids, access logs and Prometheus request metrics, authentication, and the refusals of stalled bodies, NUL characters and OPTIONS. */
 import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { errorBody } from './error-handler.ts';
