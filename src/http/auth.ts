@@ -9,6 +9,7 @@ import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } 
 import { DpqError } from '../errors.ts';
 import { type Principal, principalByName } from '../policy/authorize.ts';
 import type { Policy } from '../policy/schema.ts';
+import type { Authenticator } from '../services.ts';
 
 export interface AuthOptions {
   /** HS256 secret (at least 32 bytes). */
@@ -21,10 +22,6 @@ export interface AuthOptions {
    * start time, so that a token of an earlier start is named as such instead of "bad signature".
    */
   readonly ephemeralSince?: Date;
-}
-
-export interface Authenticator {
-  authenticate(header: string | undefined): Promise<Principal>;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -81,6 +78,12 @@ function jwtFailure(err: unknown, token: string, options: AuthOptions): DpqError
   return unauthenticated('malformed', 'the bearer credential looks like a JWT but cannot be decoded');
 }
 
+/** The principal a verified token names: `sub` must be a non-empty string (RFC 7519 §4.1.2), never coerced. */
+function subjectOf(payload: { sub?: unknown }): string {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('claims', 'the token subject (sub) must be a non-empty string');
+  return payload.sub;
+}
+
 export function sha256Hex(text: string): string {
   return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -102,14 +105,16 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
     if (header.alg === 'HS256' && hsSecrets.length > 0) {
       let last: unknown;
       for (const secret of hsSecrets) {
+        let payload: { sub?: unknown };
         try {
-          const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-          return String(payload.sub ?? '');
+          ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
         } catch (err: unknown) {
           last = err;
           // Only a signature made with another secret is worth the next one; an expired token is not.
           if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
+          continue;
         }
+        return subjectOf(payload);
       }
       throw last;
     }
@@ -120,7 +125,7 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
         issuer: options.jwks.issuer,
         audience: options.jwks.audience,
       });
-      return String(payload.sub ?? '');
+      return subjectOf(payload);
     }
     throw unauthenticated('algorithm', `the bearer JWT's algorithm ${typeof header.alg === 'string' ? JSON.stringify(header.alg.slice(0, 20)) : '(none)'} is not accepted here`);
   }

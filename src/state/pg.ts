@@ -1,7 +1,7 @@
 /** The PostgreSQL state store: a Pool on DPQ_STATE_URL, shared by every replica. */
 import pg from 'pg';
-import { isUnreachable, sqlStateOf } from '../warehouse/errors.ts';
-import { exactTypes } from '../warehouse/pg.ts';
+import { checkOut, isUnreachable, sqlStateOf } from '../postgres/errors.ts';
+import { exactTypes } from '../postgres/types.ts';
 import { type Rows, type StateQuery, type StateStore, StateUnavailableError } from './store.ts';
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -35,22 +35,34 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
     query,
     async transaction<T>(fn: (tx: StateQuery) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
-        let client: pg.PoolClient;
+        let checkedOut: Awaited<ReturnType<typeof checkOut>>;
         try {
-          client = await pool.connect();
+          checkedOut = await checkOut(pool);
         } catch (err: unknown) {
           throw new StateUnavailableError(err);
         }
+        const { client } = checkedOut;
         let broken = false;
+        // Errors the driver raised, as opposed to those of `fn` (a DpqError is an Error without a
+        // code too, and must pass through as it is).
+        const fromDriver = new WeakSet<object>();
+        const run = async (sql: string, params?: unknown[]): Promise<pg.QueryResult> => {
+          try {
+            return await client.query(sql, params);
+          } catch (err: unknown) {
+            if (err !== null && typeof err === 'object') fromDriver.add(err);
+            throw err;
+          }
+        };
         try {
-          await client.query('BEGIN');
+          await run('BEGIN');
           const tx: StateQuery = {
             query: async <R>(sql: string, params: readonly unknown[] = []) => ({
-              rows: (await client.query(sql, params as unknown[])).rows as R[],
+              rows: (await run(sql, params as unknown[])).rows as R[],
             }),
           };
           const result = await fn(tx);
-          await client.query('COMMIT');
+          await run('COMMIT');
           return result;
         } catch (err: unknown) {
           await client.query('ROLLBACK').catch(() => {
@@ -58,10 +70,11 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
           });
           const state = sqlStateOf(err);
           if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue;
+          if (!(err !== null && typeof err === 'object' && fromDriver.has(err))) throw err;
           broken ||= isUnreachable(err);
           throw wrap(err);
         } finally {
-          client.release(broken);
+          checkedOut.release(broken);
         }
       }
     },
