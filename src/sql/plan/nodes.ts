@@ -184,6 +184,11 @@ export interface AggregateNode {
   readonly bounds: BoundsNode | undefined;
   /** For percentile_cont (and MEDIAN = 0.5). */
   readonly percentile: number | undefined;
+  /**
+   * `FILTER (WHERE …)`: the rows the aggregate reads, among a person's bounded rows (the WHERE
+   * rules). Bounding ignores it, so the sensitivities are those of the unfiltered aggregate.
+   */
+  readonly filter: FilterNode | undefined;
   /** Indexes into `plan.measurements`, in the order listed in `MEASURES_OF`. */
   readonly measurements: readonly number[];
   readonly position: number;
