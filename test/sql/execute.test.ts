@@ -127,6 +127,26 @@ const CASES: readonly Case[] = [
     }),
   },
   {
+    name: 'a CASE bucket key: a public domain of its listed results, in the order written, no partition selection',
+    sql: "SELECT CASE WHEN cost < 100 THEN 'low' WHEN cost < 1000 THEN 'mid' ELSE 'high' END AS band, COUNT(*), SUM(cost) FROM visits GROUP BY 1",
+    ref: visits({
+      keys: [["CASE WHEN visits.cost < 100 THEN 'low' WHEN visits.cost < 1000 THEN 'mid' ELSE 'high' END", 'text']],
+      raw: [['visits.cost', 'numeric']],
+    }),
+  },
+  {
+    name: 'an integer CASE bucket without ELSE (unmatched rows dropped) next to a public key, with a FILTER',
+    sql: "SELECT region, CASE WHEN diagnosis LIKE 'J%' OR diagnosis = 'E11' THEN 1 WHEN cost BETWEEN 0 AND 50 THEN 2 END, COUNT(*) FILTER (WHERE cost > 10), AVG(cost) FROM visits GROUP BY region, 2",
+    ref: visits({
+      keys: [
+        ['visits.region', 'text'],
+        ["CASE WHEN visits.diagnosis LIKE 'J%' OR visits.diagnosis = 'E11' THEN 1 WHEN visits.cost BETWEEN 0 AND 50 THEN 2 END::int8", 'int8'],
+      ],
+      raw: [['COALESCE((visits.cost > 10), false)', 'bool'], ['visits.cost', 'numeric']],
+      filters: { 0: 'visits.cost > 10' },
+    }),
+  },
+  {
     name: 'empty input without GROUP BY: exactly one row of zeros',
     sql: "SELECT COUNT(*), SUM(cost), AVG(cost), MEDIAN(cost), COUNT(DISTINCT patient_id) FROM visits WHERE region = 'nowhere'",
     ref: visits({ where: "visits.region = 'nowhere'", raw: [['visits.cost', 'numeric']] }),

@@ -27,7 +27,12 @@ export function filterText(f: FilterNode): string {
   }
 }
 
-function keyText(e: KeyExpression): string {
+/** A key expression in SQL-like words (also what makes two CASE keys the same). */
+export function keyText(e: KeyExpression): string {
+  if (e.kind === 'caseBucket') {
+    const branches = e.branches.map((b) => `WHEN ${filterText(b.when)} THEN ${lit(b.then)}`);
+    return `CASE ${branches.join(' ')}${e.otherwise === undefined ? '' : ` ELSE ${lit(e.otherwise)}`} END`;
+  }
   return e.kind === 'column' ? e.name : e.kind === 'dateTrunc' ? `date_trunc('${e.unit}', ${e.column.name})` : `extract(${e.field} FROM ${e.column.name})`;
 }
 
