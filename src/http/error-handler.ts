@@ -16,6 +16,8 @@ export function toDpqError(err: unknown): DpqError {
   if (err instanceof DpParameterError) return invalidRequest(err.message, { field: err.param });
   if (err instanceof StateUnavailableError) return unavailable();
   if (err instanceof WarehouseError) return warehouseFailure(err);
+  // The router decodes path parameters; bad percent-encoding (`/v1/metrics/%ff`) is the caller's.
+  if (err instanceof URIError) return invalidRequest('the request path is not valid percent-encoded UTF-8', { field: 'path' });
   // body-parser's errors carry a `type` and a `status`.
   if (err !== null && typeof err === 'object' && 'type' in err) {
     const type = (err as { type: unknown }).type;

@@ -1,6 +1,6 @@
 /** The PostgreSQL state store: a Pool on DPQ_STATE_URL, shared by every replica. */
 import pg from 'pg';
-import { isUnreachable, sqlStateOf } from '../postgres/errors.ts';
+import { checkOut, isUnreachable, sqlStateOf } from '../postgres/errors.ts';
 import { exactTypes } from '../postgres/types.ts';
 import { type Rows, type StateQuery, type StateStore, StateUnavailableError } from './store.ts';
 
@@ -35,12 +35,13 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
     query,
     async transaction<T>(fn: (tx: StateQuery) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
-        let client: pg.PoolClient;
+        let checkedOut: Awaited<ReturnType<typeof checkOut>>;
         try {
-          client = await pool.connect();
+          checkedOut = await checkOut(pool);
         } catch (err: unknown) {
           throw new StateUnavailableError(err);
         }
+        const { client } = checkedOut;
         let broken = false;
         // Errors the driver raised, as opposed to those of `fn` (a DpqError is an Error without a
         // code too, and must pass through as it is).
@@ -73,7 +74,7 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
           broken ||= isUnreachable(err);
           throw wrap(err);
         } finally {
-          client.release(broken);
+          checkedOut.release(broken);
         }
       }
     },
