@@ -41,6 +41,30 @@ function pgbench(ctx: BenchContext, url: string, clients: number): number {
   return Number(m[1]);
 }
 
+/**
+ * Statements and transactions PostgreSQL ran per call of `call` (state store and warehouse, the same
+ * database here), counted by pg_stat_statements over `n` sequential calls: figures the machine's
+ * load does not change.
+ */
+async function roundTrips(url: string, n: number, call: (i: number) => Promise<boolean>): Promise<{ statements: number; transactions: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await c.query('SELECT pg_stat_statements_reset()');
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (await call(i)) ok++;
+    const { rows } = await c.query<{ statements: string; transactions: string }>(
+      `SELECT coalesce(sum(calls), 0) AS statements, coalesce(sum(calls) FILTER (WHERE query ILIKE 'COMMIT%'), 0) AS transactions
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND query NOT ILIKE '%pg_stat_statements%'`,
+    );
+    return { statements: Number(rows[0]!.statements) / ok, transactions: Number(rows[0]!.transactions) / ok };
+  } finally {
+    await c.end();
+  }
+}
+
 /** Peak RSS so far (the 32-client loads ran), then RSS at start and end of a soak of mixed queries at 8 clients. */
 async function memoryRows(ctx: BenchContext, pid: number, post: (sql: string) => Promise<boolean>, next: () => number): Promise<BenchRow[]> {
   const peak = residentMemory(pid);
@@ -110,6 +134,13 @@ export default async function queriesBench(ctx: BenchContext): Promise<BenchRow[
     rows.push({ scenario: healthRef.scenario, figure: 'throughput', value: health.rate, unit: 'requests/s' });
     rows.push({ scenario: 'cached replay, 32 clients', figure: 'throughput', value: cached.rate, unit: 'replays/s', reference: healthRef });
     rows.push({ scenario: 'cached replay, 32 clients', figure: 'p50 latency', value: percentile(cached.latencies, 0.5), unit: 'ms' });
+    const small = await roundTrips(url, 50, () => post(`SELECT COUNT(*) FROM patients WHERE birth_year > ${1900 + (seq++ % 100_000)} AND sex = 'F'`));
+    const replays = await roundTrips(url, 50, () => post('SELECT region, COUNT(*) FROM visits GROUP BY region'));
+    ctx.log(`per answered query: ${small.statements} statements, ${small.transactions} commits; per replay: ${replays.statements}, ${replays.transactions}`);
+    rows.push({ scenario: 'small DP query, 1 client', figure: 'statements per answer', value: small.statements, unit: 'statements' });
+    rows.push({ scenario: 'small DP query, 1 client', figure: 'commits per answer', value: small.transactions, unit: 'transactions' });
+    rows.push({ scenario: 'cached replay, 1 client', figure: 'statements per replay', value: replays.statements, unit: 'statements' });
+    rows.push({ scenario: 'cached replay, 1 client', figure: 'commits per replay', value: replays.transactions, unit: 'transactions' });
     rows.push(...(await memoryRows(ctx, server.child.pid!, post, () => seq++)));
   } finally {
     await server.stop();

@@ -80,13 +80,13 @@ const EVENTS_POLICY = `datasets:
           amount: { type: numeric, bounds: [0, 1000], granularity: 0.01 }
 `;
 
-function eventsDataset(): Dataset {
+export function eventsDataset(): Dataset {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-bench-shop-'));
   fs.writeFileSync(path.join(dir, 'shop.yaml'), EVENTS_POLICY);
   return loadPolicy(dir, {}).policy.datasets.shop!;
 }
 
-interface Scenario {
+export interface Scenario {
   readonly name: string;
   /** The dataset of the DP query: the clinic demo unless said. */
   readonly dataset?: 'shop';
@@ -96,7 +96,7 @@ interface Scenario {
 }
 
 /** Hand-written with the same rule, as a careful engineer would: one sort, type-specific hashes. */
-const SCENARIOS: readonly Scenario[] = [
+export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'COUNT/SUM/AVG(cost) GROUP BY region (public keys, row-level bounding)',
     dpq: 'SELECT region, COUNT(*), SUM(cost), AVG(cost) FROM visits GROUP BY region',
