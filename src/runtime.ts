@@ -68,6 +68,7 @@ export interface RuntimeOptions {
 /** Give the reader role its grants using a short-lived superuser-ish connection. */
 async function setupPgReader(url: string, policy: Policy): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined); // a server going away fails the pending call instead
   try {
     await client.connect();
   } catch (err: unknown) {

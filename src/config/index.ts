@@ -118,6 +118,7 @@ const envSchema = z
     DPQ_PG_TLS_KEY: optionalString,
     DPQ_PG_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
     DPQ_PG_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+    DPQ_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     NODE_ENV: optionalString,
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   })
@@ -193,6 +194,8 @@ export interface Config {
   readonly pgMaxConnections: number;
   /** Idle sessions are closed after this long (0: never). */
   readonly pgIdleTimeoutMs: number;
+  /** How long a declared request body may take to arrive before the request is refused. */
+  readonly bodyTimeoutMs: number;
   readonly production: boolean;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** True when the warehouse is the embedded PGlite (demo mode). */
@@ -242,6 +245,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     pgTlsKey: e.DPQ_PG_TLS_KEY,
     pgMaxConnections: e.DPQ_PG_MAX_CONNECTIONS,
     pgIdleTimeoutMs: e.DPQ_PG_IDLE_TIMEOUT_MS,
+    bodyTimeoutMs: e.DPQ_BODY_TIMEOUT_MS,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     embedded: databaseUrl === undefined,

@@ -10,7 +10,7 @@ import { type ConsoleOptions, consoleRoutes } from './console.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { openApiDocument } from './openapi.ts';
 import { VERSION } from '../version.ts';
-import { accessLog, authenticate, requestId } from './middleware.ts';
+import { accessLog, authenticate, bodyTimeout, refuseNul, refuseOptions, requestId } from './middleware.ts';
 import { rateLimit, rateLimiterOf } from './rate-limit.ts';
 import { serviceRoutes } from './routes/service.ts';
 import { slackRoutes } from './routes/slack.ts';
@@ -26,6 +26,7 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
   app.use(requestId);
   app.use(helmet());
   app.use(accessLog(services));
+  app.use(refuseOptions);
   app.use(serviceRoutes(services));
   // The API's own description needs no credentials.
   app.get('/v1/openapi.json', (_req, res) => {
@@ -37,10 +38,12 @@ export function createApp(services: Services, modules: readonly RouteModule[], c
     res.locals.routeBase = req.baseUrl; // express resets baseUrl before an error response finishes
     next();
   });
+  v1.use(bodyTimeout(services.config.bodyTimeoutMs));
   v1.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   v1.use(authenticate(services));
   v1.use(sourceAddress(services.config.trustProxy));
   v1.use(rateLimit(rateLimiterOf(services)));
+  v1.use(refuseNul);
   for (const mount of modules) mount(v1, services);
   app.use('/v1/integrations/slack', slackRoutes(services));
   app.use('/v1', v1);

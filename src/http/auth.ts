@@ -81,6 +81,12 @@ function jwtFailure(err: unknown, token: string, options: AuthOptions): DpqError
   return unauthenticated('malformed', 'the bearer credential looks like a JWT but cannot be decoded');
 }
 
+/** The principal a verified token names: `sub` must be a non-empty string (RFC 7519 §4.1.2), never coerced. */
+function subjectOf(payload: { sub?: unknown }): string {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('claims', 'the token subject (sub) must be a non-empty string');
+  return payload.sub;
+}
+
 export function sha256Hex(text: string): string {
   return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -102,14 +108,16 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
     if (header.alg === 'HS256' && hsSecrets.length > 0) {
       let last: unknown;
       for (const secret of hsSecrets) {
+        let payload: { sub?: unknown };
         try {
-          const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-          return String(payload.sub ?? '');
+          ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
         } catch (err: unknown) {
           last = err;
           // Only a signature made with another secret is worth the next one; an expired token is not.
           if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
+          continue;
         }
+        return subjectOf(payload);
       }
       throw last;
     }
@@ -120,7 +128,7 @@ export function createAuthenticator(policy: Policy, options: AuthOptions): Authe
         issuer: options.jwks.issuer,
         audience: options.jwks.audience,
       });
-      return String(payload.sub ?? '');
+      return subjectOf(payload);
     }
     throw unauthenticated('algorithm', `the bearer JWT's algorithm ${typeof header.alg === 'string' ? JSON.stringify(header.alg.slice(0, 20)) : '(none)'} is not accepted here`);
   }

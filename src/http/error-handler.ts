@@ -20,6 +20,8 @@ export function toDpqError(err: unknown): DpqError {
       ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED)
       : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
   }
+  // The router decodes path parameters; bad percent-encoding (`/v1/metrics/%ff`) is the caller's.
+  if (err instanceof URIError) return new DpqError('INVALID_REQUEST', 'the request path is not valid percent-encoded UTF-8', { field: 'path' });
   // body-parser's errors carry a `type` and a `status`.
   if (err !== null && typeof err === 'object' && 'type' in err) {
     const type = (err as { type: unknown }).type;

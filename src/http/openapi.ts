@@ -60,7 +60,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'get', path: '/v1/audit/verify', summary: "Verify the audit log's hash chain", query: verifyQuery, response: r.auditVerify, errors: ['INVALID_REQUEST', 'FORBIDDEN'] },
   { method: 'get', path: '/v1/access-reviews', summary: 'The access review of a period (auditors, admins): grants, top-ups, break-glass reviews, unused rules and roles', query: reviewQuery, response: looseObject, errors: ['INVALID_REQUEST', 'FORBIDDEN'] },
   { method: 'get', path: '/v1/alerts', summary: 'Alerts raised by the policy\'s alert rules, newest first (auditors, admins)', query: alertsQuery, response: looseObject, errors: ['INVALID_REQUEST', 'FORBIDDEN'] },
-  { method: 'post', path: '/v1/integrations/slack/actions', summary: 'Slack interactive actions (Approve / Deny), verified by the v0 request signature', auth: false, response: looseObject, errors: ['INVALID_REQUEST', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'] },
+  { method: 'post', path: '/v1/integrations/slack/actions', summary: 'Slack interactive actions (Approve / Deny), verified by the v0 request signature', auth: false, response: looseObject, errors: ['INVALID_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'] },
 ];
 
 /** Every authenticated route can answer these: the body parser and the rate limit run before any of them. */

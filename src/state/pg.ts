@@ -1,7 +1,7 @@
 /** The PostgreSQL state store: a Pool on DPQ_STATE_URL, shared by every replica. */
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { isUnreachable, sqlStateOf } from '../warehouse/errors.ts';
+import { checkOut, isUnreachable, sqlStateOf } from '../warehouse/errors.ts';
 import { exactTypes } from '../warehouse/pg.ts';
 import { type Rows, type StateQuery, type StateStore, StateUnavailableError } from './store.ts';
 
@@ -56,12 +56,13 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
     query,
     async transaction<T>(fn: (tx: StateQuery) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
-        let client: pg.PoolClient;
+        let checkedOut: Awaited<ReturnType<typeof checkOut>>;
         try {
-          client = await pool.connect();
+          checkedOut = await checkOut(pool);
         } catch (err: unknown) {
           throw new StateUnavailableError(err);
         }
+        const { client } = checkedOut;
         let broken = false;
         try {
           await client.query('BEGIN');
@@ -82,7 +83,7 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
           broken ||= isUnreachable(err);
           throw wrap(err);
         } finally {
-          client.release(broken);
+          checkedOut.release(broken);
         }
       }
     },

@@ -1,4 +1,5 @@
 /** Classifying driver errors without reading their message text (which can quote data). */
+import type pg from 'pg';
 
 /** The SQLSTATE of a PostgreSQL error, if it is one. */
 export function sqlStateOf(err: unknown): string | undefined {
@@ -19,4 +20,23 @@ export function isUnreachable(err: unknown): boolean {
     return NETWORK_CODES.has(String((err as { code: unknown }).code));
   }
   return err instanceof Error && /timeout|terminated|Connection/i.test(err.message);
+}
+
+/**
+ * Check a client out of a pool with an `'error'` listener for as long as it is in use: a server
+ * that goes away mid-query makes node-postgres emit `'error'` on the client (besides failing the
+ * query), and an emitter without a listener would take the process down. The returned `release`
+ * removes the listener; the pool's own idle listener takes over.
+ */
+export async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
+  const client = await pool.connect();
+  const onError = (): void => undefined; // the failing query reports it; the client is dropped on release
+  client.on('error', onError);
+  return {
+    client,
+    release(broken: boolean): void {
+      client.removeListener('error', onError);
+      client.release(broken);
+    },
+  };
 }

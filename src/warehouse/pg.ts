@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { type ReadOptions, type ResultSet, type Warehouse, WarehouseError } from './adapter.ts';
 import { parserFor } from './decode.ts';
-import { isUnreachable, sqlStateOf } from './errors.ts';
+import { checkOut, isUnreachable, sqlStateOf } from './errors.ts';
 import { readPreamble } from './read-preamble.ts';
 
 export interface PgWarehouseOptions {
@@ -36,12 +36,13 @@ export function createPgWarehouse(options: PgWarehouseOptions): Warehouse {
   return {
     kind: 'pg',
     async read(sql: string, params: readonly unknown[], opts: ReadOptions = {}): Promise<ResultSet> {
-      let client: pg.PoolClient;
+      let checkedOut: Awaited<ReturnType<typeof checkOut>>;
       try {
-        client = await pool.connect();
+        checkedOut = await checkOut(pool);
       } catch (err: unknown) {
         throw new WarehouseError(false, sqlStateOf(err), err);
       }
+      const { client } = checkedOut;
       let broken = false;
       try {
         await client.query(readPreamble(opts.timeoutMs ?? options.statementTimeoutMs, options.role));
@@ -56,7 +57,7 @@ export function createPgWarehouse(options: PgWarehouseOptions): Warehouse {
         // The statement was sent: its cost is spent whatever happened (architecture.md).
         throw new WarehouseError(true, sqlStateOf(err), err);
       } finally {
-        client.release(broken);
+        checkedOut.release(broken);
       }
     },
     /** A trivial read through the same preamble as every query (READ ONLY, timeout, role). */

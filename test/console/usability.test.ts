@@ -45,7 +45,7 @@ describe('console usability in headless Chromium (pg)', function () {
     expect(await tabs()).to.deep.equal(['Approver']);
     await page.locator('h1', { hasText: 'Approver' }).waitFor();
     await signInAs('carol');
-    expect(await tabs()).to.deep.equal(['Approver', 'Auditor']);
+    expect(await tabs()).to.deep.equal(['Approver', 'Auditor', 'Reviews']);
     // An analyst who types #/auditor lands on a page it may use.
     await signInAs('alice');
     await page.goto(`${svc!.url}/#/auditor`);

@@ -71,6 +71,9 @@ describe('the OpenAPI document (pg)', function () {
     await call('GET', '/v1/audit?actor=alice&limit=50', 'carol');
     await call('GET', '/v1/audit/verify', 'carol');
     await call('GET', '/v1/audit', 'alice');
+    await call('GET', '/v1/access-reviews', 'carol');
+    await call('GET', '/v1/alerts', 'carol');
+    await call('POST', '/v1/integrations/slack/actions', undefined, { payload: 'unsigned' });
     await call('GET', '/v1/budget', undefined);
 
     const seen = new Set(recordedResponses.map((r) => `${r.method} ${template(r.path)}`));

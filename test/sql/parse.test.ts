@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DpqError } from '../../src/errors.ts';
-import { fingerprint, parseSql, redact, shapeFingerprint } from '../../src/sql/parse.ts';
+import { fingerprint, MAX_NESTING_DEPTH, parseSql, redact, shapeFingerprint } from '../../src/sql/parse.ts';
 import { sourceText } from '../../src/sql/source.ts';
 import { refusal } from './support.ts';
 
@@ -89,8 +89,12 @@ describe('fingerprint: the replay-cache key', () => {
     expect(open.message).to.not.match(/unterminated|at or near/);
   });
 
-  it("keeps libpg-query's literal-blind fingerprint apart, as shapeFingerprint", async () => {
+  it('keeps a literal-blind fingerprint apart, as shapeFingerprint', async () => {
     expect(await shapeFingerprint(base)).to.equal(await shapeFingerprint(base.replace('10', '99')));
+    expect(await shapeFingerprint(base)).to.match(/^[0-9a-f]{16}$/);
+    const inList = (values: string): string => `SELECT COUNT(*) FROM visits WHERE region IN (${values})`;
+    expect(await shapeFingerprint(inList("'a', 'b'"))).to.equal(await shapeFingerprint(inList("'c', 'd', 'e'")));
+    expect(await shapeFingerprint(inList("'a'"))).to.not.equal(await shapeFingerprint(base));
     expect(await fingerprint(base)).to.not.equal(await fingerprint(base.replace('10', '99')));
   });
 });
@@ -114,5 +118,48 @@ describe('redact: the query as the audit log keeps it', () => {
     const r = await redact("SELECT 'north-secret', 987654 FROM WHERE /* Jane Doe */");
     for (const s of secrets) expect(r, s).to.not.include(s);
     expect(await redact("SELECT 'unterminated north-secret")).to.equal('<unparseable SQL>');
+  });
+
+  it('redacts the literals of every statement kind, also those normalize leaves in place', async () => {
+    const kinds = [
+      "PREPARE p AS SELECT email FROM patients WHERE email = 'Secret-1'",
+      "CREATE TABLE x AS SELECT email FROM patients WHERE email = 'Secret-2'",
+      "CREATE VIEW v AS SELECT 'Secret-3', 4242",
+      "ALTER TABLE t ALTER COLUMN a SET DEFAULT 'Secret-4'",
+      "COMMENT ON TABLE t IS 'Secret-5'",
+      "CREATE TABLE t (a text DEFAULT 'Secret-6' CHECK (a <> 'Secret-7'), b numeric DEFAULT 4242.5)",
+      "CREATE RULE r AS ON INSERT TO t DO INSTEAD SELECT 'Secret-8'",
+      "EXPLAIN SELECT email FROM patients WHERE email = 'Secret-9'",
+      "DECLARE c CURSOR FOR SELECT x'4242', b'0101', e'Secret-10', u&'Secret-11', $q$Secret-12$q$",
+    ];
+    for (const sql of kinds) {
+      const r = await redact(sql);
+      expect(r, sql).to.not.match(/Secret|4242|0101/);
+      expect(r, sql).to.match(/\$1/);
+    }
+    expect(await redact("PREPARE p AS SELECT t.a FROM t WHERE a = 'Secret-1'")).to.equal('PREPARE p AS SELECT t.a FROM t WHERE a = $1');
+  });
+
+  it('keeps no SQL at all of a text the scanner cannot read to its end (a NUL)', async () => {
+    for (const sql of ["SELECT email FROM t WHERE email \u0000<> 'Secret-777'", "SELECT 1 WHERE a = 'Secret-\u0000-x'"]) {
+      expect(await redact(sql)).to.equal('<SQL not kept: it cannot be redacted>');
+    }
+    const err = (await parseSql("SELECT 1 FROM t WHERE a \u0000<> 'x'").catch((e: unknown) => e)) as DpqError;
+    expect(err.code).to.equal('SQL_SYNTAX');
+    expect(err.details).to.deep.equal({ position: 24 });
+  });
+});
+
+describe('nesting depth', () => {
+  it('refuses a tree nested deeper than MAX_NESTING_DEPTH with SQL_NOT_ALLOWED naming it', async () => {
+    const deep = `SELECT COUNT(*) FROM visits WHERE ${'NOT '.repeat(MAX_NESTING_DEPTH)}region <> 'x'`;
+    const err = (await parseSql(deep).catch((e: unknown) => e)) as DpqError;
+    expect(err.code).to.equal('SQL_NOT_ALLOWED');
+    expect(err.details?.construct).to.equal('nesting depth');
+    expect(deep.slice(err.details?.position as number)).to.match(/^NOT /);
+    const parens = `SELECT COUNT(*) FROM visits WHERE cost = ${'abs('.repeat(MAX_NESTING_DEPTH)}1${')'.repeat(MAX_NESTING_DEPTH)}`;
+    expect(((await parseSql(parens).catch((e: unknown) => e)) as DpqError).code).to.equal('SQL_NOT_ALLOWED');
+    const fine = `SELECT COUNT(*) FROM visits WHERE ${'NOT '.repeat(MAX_NESTING_DEPTH - 10)}region <> 'x'`;
+    expect((await parseSql(fine)).statements).to.have.length(1);
   });
 });

@@ -15,6 +15,10 @@ export interface Cluster {
   readonly port: number;
   /** Connection string for another database of the cluster. */
   urlFor(database: string, user?: string): string;
+  /** `pg_ctl -m immediate stop`, keeping the data: every connection drops at once, as in a crash. */
+  crash(): void;
+  /** Start the server again after `crash()`, on the same port. */
+  restart(): void;
   stop(): Promise<void>;
 }
 
@@ -71,18 +75,29 @@ export async function startPostgres(options: { settings?: Record<string, string>
     ...options.settings,
   };
   const opts = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
-  run(pgCtl, ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
+  let running = false;
+  const start = (): void => {
+    run(pgCtl, ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '120', 'start']);
+    running = true;
+  };
+  const crash = (): void => {
+    running = false;
+    run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
+  };
+  start();
   const urlFor = (database: string, user = 'postgres'): string => `postgresql://${user}@127.0.0.1:${port}/${database}`;
   let stopped = false;
   return {
     url: urlFor('postgres'),
     port,
     urlFor,
+    crash,
+    restart: start,
     async stop() {
       if (stopped) return;
       stopped = true;
       try {
-        run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (running) crash();
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
