@@ -11,9 +11,9 @@ import { systemClock, type Clock } from './clock.ts';
 import { type Config, ConfigError, type TokenKey } from './config/index.ts';
 import { createRandomSource } from './dp/index.ts';
 import { createAuthenticator } from './http/auth.ts';
-import { createTelemetry } from './http/prometheus.ts';
+import { createTelemetry } from './telemetry.ts';
 import { createLogger, type Logger } from './log.ts';
-import { validateMetrics } from './metrics/validate.ts';
+import { validateMetrics } from './metrics/check.ts';
 import { loadPolicy } from './policy/load.ts';
 import type { Policy } from './policy/schema.ts';
 import type { Services } from './services.ts';
@@ -24,7 +24,8 @@ import type { StateStore } from './state/store.ts';
 import { type Warehouse, WarehouseError } from './warehouse/adapter.ts';
 import { demoLoaded, loadDemo } from './warehouse/demo.ts';
 import { createPgWarehouse } from './warehouse/pg.ts';
-import { createPgliteWarehouse, openPglite } from './warehouse/pglite.ts';
+import { createPgliteWarehouse } from './warehouse/pglite.ts';
+import { openPglite } from './postgres/pglite.ts';
 import { ensureReaderRole, READER_ROLE } from './warehouse/reader-role.ts';
 
 /**

@@ -2,12 +2,17 @@
 import type { Clock } from './clock.ts';
 import type { RandomSource } from './dp/index.ts';
 import type { Config, TokenKey } from './config/index.ts';
-import type { Authenticator } from './http/auth.ts';
-import type { Telemetry } from './http/prometheus.ts';
+import type { Telemetry } from './telemetry.ts';
 import type { Logger } from './log.ts';
+import type { Principal } from './policy/authorize.ts';
 import type { Policy } from './policy/schema.ts';
 import type { StateStore } from './state/store.ts';
 import type { Warehouse } from './warehouse/adapter.ts';
+
+/** Turns an `Authorization` header into a principal of the policy (implemented in http/auth.ts). */
+export interface Authenticator {
+  authenticate(header: string | undefined): Promise<Principal>;
+}
 
 export interface Services {
   readonly config: Config;

@@ -8,7 +8,7 @@ import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
 import { deriveKeyring, LEGACY_KEY_ID, type MaskKeyring, type MaskKeys } from './masking.ts';
 import { createNotifier, type Notification, type Notifier } from './notify.ts';
-import { slackBlocks } from './slack.ts';
+import { slackBlocks } from './slack-blocks.ts';
 import { type AlertEngine, startAlerts } from './alerts.ts';
 
 export interface AccessMetrics {

@@ -5,14 +5,11 @@
  * insert — with at most one open request per (requester, dataset, kind), also across replicas
  * (row lock plus a partial unique index as the backstop).
  */
-import crypto from 'node:crypto';
 import { auditedTransaction } from '../audit/record.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, type DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
-import { may, type Principal } from '../policy/authorize.ts';
-import type { AccessRule } from '../policy/schema.ts';
-import { formatDuration } from '../policy/duration.ts';
-import { sqlStateOf } from '../warehouse/errors.ts';
+import { may } from '../policy/authorize.ts';
+import { isUniqueViolation } from '../state/store.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
 import { type AccessContext, type Actor, announce } from './context.ts';
 import { expireOne, settleExpired } from './expiry.ts';
@@ -24,34 +21,7 @@ import { mayBreakGlass, resolveColumns, routeRequest, scopeSensitivity } from '.
 import type { CreateBody } from './schemas.ts';
 import { applyTopUp } from './topup.ts';
 import { createExtension } from './extend.ts';
-
-/** Default grant length when the body names none (capped by the rule or break-glass maximum). */
-export const DEFAULT_DURATION_MS = 60 * 60_000;
-
-export function newRequestId(): string {
-  return `ar_${crypto.randomBytes(16).toString('base64url')}`;
-}
-
-/** A raw grant's length: the body's, or the default capped by the maximum; above the maximum is 400. */
-export function rawDuration(minutes: number | undefined, max: number | undefined, where: string): number {
-  const durationMs = minutes !== undefined ? minutes * 60_000 : Math.min(DEFAULT_DURATION_MS, max ?? DEFAULT_DURATION_MS);
-  if (max !== undefined && durationMs > max) {
-    throw invalidRequest(`body.durationMinutes: at most ${max / 60_000} minutes (${where}.maxDuration ${formatDuration(max)})`, {
-      field: 'durationMinutes',
-      maxMinutes: max / 60_000,
-    });
-  }
-  return durationMs;
-}
-
-/** The requester holds one of the rule's autoApprove roles and the duration is within its maximum. */
-export function autoApproves(rule: AccessRule, principal: Principal, durationMs: number | null): boolean {
-  return (
-    rule.autoApprove !== undefined &&
-    principal.roles.some((r) => rule.autoApprove!.roles.includes(r)) &&
-    (durationMs === null || rule.autoApprove.maxDuration === undefined || durationMs <= rule.autoApprove.maxDuration)
-  );
-}
+import { autoApproves, newRequestId, rawDuration } from './request-rules.ts';
 
 /** `POST /v1/access-requests` */
 export async function createRequest(ctx: AccessContext, actor: Actor, body: CreateBody): Promise<Record<string, unknown>> {
@@ -141,7 +111,7 @@ export async function createRequest(ctx: AccessContext, actor: Actor, body: Crea
       return done;
     });
   } catch (err: unknown) {
-    if (sqlStateOf(err) === '23505') throw conflict(`an open ${body.kind} request of ${principal.name} on ${body.dataset} already exists`);
+    if (isUniqueViolation(err)) throw conflict(`an open ${body.kind} request of ${principal.name} on ${body.dataset} already exists`);
     throw err;
   }
   const events: Notification[] = [];

@@ -14,12 +14,11 @@ import { auditedTransaction } from '../audit/record.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { conflict, forbidden, invalidRequest, notFound } from '../errors.ts';
 import { may } from '../policy/authorize.ts';
-import type { AccessRule, Sensitivity } from '../policy/schema.ts';
-import type { StateQuery } from '../state/store.ts';
-import { sqlStateOf } from '../warehouse/errors.ts';
+import type { AccessRule, ColumnSensitivity } from '../policy/schema.ts';
+import { isUniqueViolation, type StateQuery } from '../state/store.ts';
 import { requestEntry, SYSTEM_ACTOR } from './audit.ts';
 import { type AccessContext, type Actor, announce } from './context.ts';
-import { autoApproves, newRequestId, rawDuration } from './create.ts';
+import { autoApproves, newRequestId, rawDuration } from './request-rules.ts';
 import { settleExpired } from './expiry.ts';
 import { type AccessRequest, effectiveStatus, isActiveGrant } from './model.ts';
 import type { Notification } from './notify.ts';
@@ -52,7 +51,7 @@ function newExtension(
   grant: AccessRequest,
   body: ExtensionBody,
   now: Date,
-  f: { columns: string[]; sensitivity: Sensitivity; ruleIndex: number; rule: AccessRule; durationMs: number; auto: boolean; pendingTtl: number },
+  f: { columns: string[]; sensitivity: ColumnSensitivity; ruleIndex: number; rule: AccessRule; durationMs: number; auto: boolean; pendingTtl: number },
 ): AccessRequest {
   return {
     ...grant,
@@ -133,7 +132,7 @@ export async function createExtension(ctx: AccessContext, actor: Actor, body: Ex
       return result;
     });
   } catch (err: unknown) {
-    if (sqlStateOf(err) === '23505') throw conflict('the grant already has a pending extension');
+    if (isUniqueViolation(err)) throw conflict('the grant already has a pending extension');
     throw err;
   }
   const events: Notification[] = [{ event: 'created', actor: principal.name, request: stored }];

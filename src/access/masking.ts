@@ -2,7 +2,7 @@
  * Masks for raw results (policy.md, `mask`): what a `quasi`/`pii` column the grant does not cover
  * — or an `id` column — looks like.
  *
- * - `redact`: null. The column is not even read from the warehouse (see raw-sql.ts).
+ * - `redact`: null. The column is not even read from the warehouse (see sql/raw/).
  * - `tokenize`: `tok_` + the first 128 bits of HMAC-SHA256(k_token, dataset ‖ column ‖ value), hex,
  *   where the column is its token domain (`tokenDomain`: joined unit columns share one). Equal
  *   values give equal tokens in every query, so rows can be joined by token; reversible only
@@ -20,8 +20,10 @@
  * equals a token and the vault's encryption key is independent of both.
  */
 import crypto from 'node:crypto';
-import type { Column, Dataset, Mask } from '../policy/schema.ts';
+import type { Mask } from '../policy/schema.ts';
 import type { Cell } from '../warehouse/adapter.ts';
+
+export { maskOf, tokenDomain } from '../policy/masks.ts';
 
 export type MaskKind = 'redact' | 'tokenize' | 'hash' | 'partial' | 'generalize';
 
@@ -67,38 +69,6 @@ export function tokenKeyId(token: string): string | undefined {
 export function maskKind(mask: Mask): MaskKind {
   if (typeof mask === 'string') return mask;
   return 'partial' in mask ? 'partial' : 'generalize';
-}
-
-/**
- * The mask a column gets when the grant does not cover it, or undefined when it is shown in clear
- * anyway (sensitivity none and not an id column). An id column without a mask is tokenized.
- */
-export function maskOf(column: Column): Mask | undefined {
-  if (column.mask !== undefined) return column.mask;
-  if (column.type === 'id') return 'tokenize';
-  if (column.sensitivity !== 'none') return 'redact';
-  return undefined;
-}
-
-/**
- * The token domain of a column: columns linked by the dataset's declared joins (unit columns
- * holding the same people) share one, named by the smallest `table.column` among them, so
- * `patients.patient_id` and `visits.patient_id` give the same token for the same person and raw
- * results of different tables can be joined by token. Any other column is its own domain.
- */
-export function tokenDomain(dataset: Dataset, columnRef: string): string {
-  const linked = new Set([columnRef]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [a, b] of dataset.joins) {
-      if (linked.has(a) !== linked.has(b)) {
-        linked.add(a);
-        linked.add(b);
-        grew = true;
-      }
-    }
-  }
-  return [...linked].sort()[0]!;
 }
 
 /** The text a value is tokenized, hashed and revealed as. */

@@ -5,7 +5,7 @@
  * request passing its TTL, a grant passing `expiresAt`) are computed here from the clock at every
  * read and use, so that an expired grant is never honoured because a sweep has not run yet.
  */
-import type { Sensitivity } from '../policy/schema.ts';
+import type { ColumnSensitivity } from '../policy/schema.ts';
 
 export const STATUSES = ['pending', 'approved', 'denied', 'expired', 'revoked', 'cancelled'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -22,7 +22,7 @@ export interface AccessRequest {
   /** Kind raw: the `table.column`s granted in clear. */
   readonly columns: readonly string[];
   /** The highest sensitivity in the scope (routing). */
-  readonly sensitivity: Sensitivity;
+  readonly sensitivity: ColumnSensitivity;
   readonly epsilon: number | null;
   readonly delta: number | null;
   readonly justification: string;

@@ -3,7 +3,7 @@
  *
  * 1. The grant: the caller's own, kind raw, approved and not past `expiresAt` — read from the
  *    state store on every request, so a revocation on any replica applies to the next query.
- * 2. Parse and validate (raw-sql.ts): refusals cost nothing and never reach the warehouse.
+ * 2. Parse and validate (sql/raw/): refusals cost nothing and never reach the warehouse.
  * 3. Reserve the quota in one transaction on the grant's locked row (re-checking that it is still
  *    active): one query, and as many rows as this query may return — the smaller of
  *    `maxRowsPerQuery` and what is left of `maxRowsPerGrant`. Concurrent queries on any number of
@@ -19,14 +19,13 @@ import { auditedTransaction, recordAudit } from '../audit/record.ts';
 import { DpqError, forbidden } from '../errors.ts';
 import { describeHours, failedCondition } from '../policy/conditions.ts';
 import type { ColumnType, Dataset } from '../policy/schema.ts';
-import { parseSql, redact, shapeFingerprint } from '../sql/parse.ts';
+import { compileRaw, parseSql, type RawPlan, redact, shapeFingerprint, validateRaw } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
-import { WarehouseError } from '../warehouse/adapter.ts';
+import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
 import type { AccessContext, Actor } from './context.ts';
 import { settleExpired } from './expiry.ts';
 import { applyMask, maskKind, type MaskKind, type Tokenized } from './masking.ts';
 import { type AccessRequest, effectiveStatus, isActiveGrant } from './model.ts';
-import { type RawPlan, validateRaw } from './raw-sql.ts';
 import { getRequest, lockRequest, releaseRows, reserveUsage } from './repository.ts';
 import { storeTokens } from './vault.ts';
 
@@ -132,8 +131,8 @@ async function auditRefusal(ctx: AccessContext, actor: Actor, grant: AccessReque
     sqlRedacted: sql === undefined ? null : await redact(sql),
     details: {
       status: effectiveStatus(grant, ctx.services.clock.now()),
-      ...(typeof err.details?.construct === 'string' ? { construct: err.details.construct } : {}),
-      ...(typeof err.details?.condition === 'string' ? { condition: err.details.condition, sourceAddress: actor.sourceAddress ?? null } : {}),
+      ...(err.is('SQL_NOT_ALLOWED') && err.details !== undefined ? { construct: err.details.construct } : {}),
+      ...(err.is('FORBIDDEN') && err.details?.condition !== undefined ? { condition: err.details.condition, sourceAddress: actor.sourceAddress ?? null } : {}),
     },
   };
   await recordAudit(ctx.services, [entry]).catch(() => undefined);
@@ -152,6 +151,22 @@ async function planFor(ctx: AccessContext, actor: Actor, grant: AccessRequest, d
     }
     throw err;
   }
+}
+
+/** The rows as JSON, each column in clear or under its mask; the tokens made on the way. */
+function maskRows(ctx: AccessContext, plan: RawPlan, dataset: string, rows: readonly (readonly Cell[])[]) {
+  const tokenized = new Map<string, Tokenized>();
+  const masked: Record<string, MaskKind> = {};
+  for (const c of plan.columns) if (c.mask !== undefined) masked[c.ref] = maskKind(c.mask);
+  const out = rows.map((row) => {
+    const o: Record<string, JsonCell> = {};
+    plan.columns.forEach((c, i) => {
+      const cell = row[i] ?? null;
+      o[c.name] = c.mask === undefined ? jsonCell(cell, NUMERIC_TYPES.has(c.policy.type)) : applyMask(c.mask, cell, { keys: ctx.keys, dataset, columnRef: c.domain, tokenized });
+    });
+    return o;
+  });
+  return { out, masked, tokenized };
 }
 
 export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: string, sql: string): Promise<RawQueryResponse> {
@@ -205,12 +220,12 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
 
   // A LIMIT within the cap is the caller's; otherwise one row more than the cap tells truncation.
   const fetch = plan.limit !== undefined && plan.limit <= BigInt(cap) ? Number(plan.limit) : cap + 1;
-  const compiled = plan.compile(fetch);
+  const compiled = compileRaw(plan, fetch);
   let result;
   try {
     result = await warehouse.read(compiled.sql, compiled.params);
   } catch (err: unknown) {
-    const code = err instanceof WarehouseError && !err.reached ? 'UNAVAILABLE' : 'QUERY_FAILED';
+    const code = err instanceof WarehouseError ? warehouseFailure(err).code : 'QUERY_FAILED';
     ctx.metrics.rawQueries.inc({ dataset: grant.dataset, outcome: 'failed' });
     await auditedTransaction(ctx.services, async (tx, record) => {
       await releaseRows(tx, grant.id, cap);
@@ -221,17 +236,7 @@ export async function runRawQuery(ctx: AccessContext, actor: Actor, requestId: s
 
   const truncated = result.rows.length > cap;
   const rows = truncated ? result.rows.slice(0, cap) : result.rows;
-  const tokenized = new Map<string, Tokenized>();
-  const masked: Record<string, MaskKind> = {};
-  for (const c of plan.columns) if (c.mask !== undefined) masked[c.ref] = maskKind(c.mask);
-  const out = rows.map((row) => {
-    const o: Record<string, JsonCell> = {};
-    plan.columns.forEach((c, i) => {
-      const cell = row[i] ?? null;
-      o[c.name] = c.mask === undefined ? jsonCell(cell, NUMERIC_TYPES.has(c.policy.type)) : applyMask(c.mask, cell, { keys: ctx.keys, dataset: grant.dataset, columnRef: c.domain, tokenized });
-    });
-    return o;
-  });
+  const { out, masked, tokenized } = maskRows(ctx, plan, grant.dataset, rows);
 
   const usage = await auditedTransaction(ctx.services, async (tx, record) => {
     await releaseRows(tx, grant.id, cap - rows.length);

@@ -9,7 +9,7 @@
  */
 import type { StateQuery } from '../state/store.ts';
 import type { AccessRequest, Approval, Kind, Status } from './model.ts';
-import type { Sensitivity } from '../policy/schema.ts';
+import type { ColumnSensitivity } from '../policy/schema.ts';
 
 const ms = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::int8 AS ${col}_ms`;
 
@@ -64,7 +64,7 @@ function fromRow(r: Row): AccessRequest {
     requester: r.requester,
     status: r.status as Status,
     columns: Object.freeze([...(r.columns ?? [])]),
-    sensitivity: r.sensitivity as Sensitivity,
+    sensitivity: r.sensitivity as ColumnSensitivity,
     epsilon: num(r.epsilon),
     delta: num(r.delta),
     justification: r.justification,
@@ -163,7 +163,7 @@ export interface Change {
   readonly reviewedBy?: string;
   /** An extension approved: the grant's new scope and the rule that covers it. */
   readonly columns?: readonly string[];
-  readonly sensitivity?: Sensitivity;
+  readonly sensitivity?: ColumnSensitivity;
   readonly ruleIndex?: number;
   readonly approverRole?: string;
 }

@@ -4,7 +4,7 @@
  */
 import { invalidRequest } from '../errors.ts';
 import { may, type Principal } from '../policy/authorize.ts';
-import type { AccessRule, Column, Dataset, Policy, Sensitivity } from '../policy/schema.ts';
+import type { AccessRule, Column, Dataset, Policy, ColumnSensitivity } from '../policy/schema.ts';
 import type { AccessRequest, Kind } from './model.ts';
 
 export interface ScopeColumn {
@@ -15,7 +15,7 @@ export interface ScopeColumn {
   readonly policy: Column;
 }
 
-const RANK: Readonly<Record<Sensitivity, number>> = { none: 0, quasi: 1, pii: 2 };
+const RANK: Readonly<Record<ColumnSensitivity, number>> = { none: 0, quasi: 1, pii: 2 };
 
 /** Resolve `table.column` references against the dataset; unknown ones are 400 INVALID_REQUEST. */
 export function resolveColumns(dataset: Dataset, refs: readonly string[]): ScopeColumn[] {
@@ -40,13 +40,13 @@ export function resolveColumns(dataset: Dataset, refs: readonly string[]): Scope
  * The sensitivity of one column for routing. An `id` column (the unit) identifies a person and is
  * tokenized in raw results unless granted, so it counts as at least `quasi`.
  */
-export function columnSensitivity(c: Column): Sensitivity {
+export function columnSensitivity(c: Column): ColumnSensitivity {
   return c.type === 'id' && c.sensitivity === 'none' ? 'quasi' : c.sensitivity;
 }
 
 /** The highest sensitivity in a scope: one pii column makes the request pii. */
-export function scopeSensitivity(columns: readonly ScopeColumn[]): Sensitivity {
-  let s: Sensitivity = 'none';
+export function scopeSensitivity(columns: readonly ScopeColumn[]): ColumnSensitivity {
+  let s: ColumnSensitivity = 'none';
   for (const c of columns) {
     const cs = columnSensitivity(c.policy);
     if (RANK[cs] > RANK[s]) s = cs;
@@ -64,7 +64,7 @@ export interface RoutedRule {
  * `sensitivity` — which only raw requests have (a budget request has no columns), so a rule that
  * matches on sensitivity never routes a budget request.
  */
-export function routeRequest(policy: Policy, kind: Kind, dataset: string, sensitivity: Sensitivity): RoutedRule | undefined {
+export function routeRequest(policy: Policy, kind: Kind, dataset: string, sensitivity: ColumnSensitivity): RoutedRule | undefined {
   const index = policy.access.rules.findIndex(({ match }) => {
     if (match.kind !== undefined && match.kind !== kind) return false;
     if (match.datasets !== undefined && !match.datasets.includes(dataset)) return false;

@@ -26,40 +26,11 @@ import type { Principal } from '../policy/authorize.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { AccessContext } from './context.ts';
 import { approveRequest, denyRequest } from './lifecycle.ts';
-import type { Notification } from './notify.ts';
 import { REQUEST_ID } from './schemas.ts';
+import { APPROVE_ACTION, DENY_ACTION, REASON_ACTION, REASON_BLOCK } from './slack-blocks.ts';
 
 export const REPLAY_WINDOW_MS = 5 * 60_000;
-export const APPROVE_ACTION = 'dpq_approve';
-export const DENY_ACTION = 'dpq_deny';
-export const REASON_ACTION = 'dpq_reason';
-const REASON_BLOCK = 'dpq_reason_block';
-
-/** The console's page for a request (the approver's queue, scrolled to it). */
-export function consoleLink(publicUrl: string, requestId: string): string {
-  return `${publicUrl}/#/approver?request=${encodeURIComponent(requestId)}`;
-}
-
-/** Slack `blocks` for a request notification: the text, a console link, and for a new pending request the buttons. */
-export function slackBlocks(n: Notification, text: string, publicUrl: string): Record<string, unknown>[] {
-  const r = n.request;
-  const blocks: Record<string, unknown>[] = [
-    { type: 'section', text: { type: 'mrkdwn', text }, accessory: { type: 'button', text: { type: 'plain_text', text: 'Open in dpq' }, url: consoleLink(publicUrl, r.id), action_id: 'dpq_open' } },
-  ];
-  if (n.event === 'created' && r.status === 'pending') {
-    blocks.push(
-      { type: 'input', block_id: REASON_BLOCK, optional: true, label: { type: 'plain_text', text: 'Reason (needed to deny; the requester sees it)' }, element: { type: 'plain_text_input', action_id: REASON_ACTION } },
-      {
-        type: 'actions',
-        elements: [
-          { type: 'button', action_id: APPROVE_ACTION, value: r.id, style: 'primary', text: { type: 'plain_text', text: 'Approve' } },
-          { type: 'button', action_id: DENY_ACTION, value: r.id, style: 'danger', text: { type: 'plain_text', text: 'Deny' } },
-        ],
-      },
-    );
-  }
-  return blocks;
-}
+export { APPROVE_ACTION, consoleLink, DENY_ACTION, REASON_ACTION, slackBlocks } from './slack-blocks.ts';
 
 /** The `v0=` signature Slack sends for `body` at `timestamp`. */
 export function slackSignature(secret: string, timestamp: string, body: string | Buffer): string {

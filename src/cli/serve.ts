@@ -9,7 +9,7 @@ import { createRuntime, type Runtime } from '../runtime.ts';
 import { listen, stopOnSignals } from '../server.ts';
 import { StateUnavailableError } from '../state/store.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
-import { DataDirInUseError } from '../warehouse/data-dir-lock.ts';
+import { DataDirInUseError } from '../postgres/data-dir-lock.ts';
 
 /** host:port of a connection string, without credentials, for messages. */
 function where(url: string | undefined): string {

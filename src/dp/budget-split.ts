@@ -1,8 +1,9 @@
 /**
  * How a query's (ε, δ) is shared among its noisy measurements and partition selection.
  *
- * Each aggregate needs one or more measurements: COUNT, COUNT(DISTINCT), SUM and a quantile one
- * each; AVG two (SUM and COUNT of the column); VARIANCE three (COUNT, SUM, SUM of squares).
+ * The request lists the query's measurements, each with its aggregate and what it measures —
+ * the query plan's measurements (sql/plan), the only place that says which measurements an
+ * aggregate needs (AVG: a sum and a count; VARIANCE: a count, a sum and a sum of squares).
  * Private partition selection, when the group keys have no public domain, counts as one more
  * share. The rule is the simplest one a user can check by hand, as in PipelineDP's default
  * budget accountant: every share gets the same weight.
@@ -27,34 +28,27 @@ import { DpParameterError, checkDelta, checkEpsilon } from './checks.ts';
 import { epsilonToZcdp } from './conversion.ts';
 import { deltaToPico, epsilonToMicro, microToEpsilon, picoToDelta, picoToRho, rhoToPico, splitEvenly } from './units.ts';
 
-export type AggregateKind = 'count' | 'count_distinct' | 'sum' | 'avg' | 'variance' | 'quantile';
 export type MeasurementPart = 'count' | 'count_distinct' | 'sum' | 'sum_of_squares' | 'quantile';
+const PARTS: ReadonlySet<string> = new Set<MeasurementPart>(['count', 'count_distinct', 'sum', 'sum_of_squares', 'quantile']);
 
-/** The measurements each aggregate needs, in order. */
-export const MEASUREMENTS: Readonly<Record<AggregateKind, readonly MeasurementPart[]>> = Object.freeze({
-  count: ['count'],
-  count_distinct: ['count_distinct'],
-  sum: ['sum'],
-  avg: ['sum', 'count'],
-  variance: ['count', 'sum', 'sum_of_squares'],
-  quantile: ['quantile'],
-});
+/** One measurement to give a share: the aggregate it belongs to, and what it measures. */
+export interface MeasurementRequest {
+  readonly aggregate: number;
+  readonly part: MeasurementPart;
+}
 
 export interface BudgetRequest {
   readonly mechanism: Mechanism;
   readonly epsilon: number;
   /** The most δ the query may use; a laplace query without partition selection charges 0. */
   readonly delta: number;
-  readonly aggregates: readonly AggregateKind[];
+  /** The query's measurements in plan order; the split's `measurements` follow the same order. */
+  readonly measurements: readonly MeasurementRequest[];
   /** True when some group key has no public domain (DP partition selection is needed). */
   readonly partitionSelection: boolean;
 }
 
-interface MeasurementBase {
-  /** Index into `request.aggregates`. */
-  readonly aggregate: number;
-  readonly part: MeasurementPart;
-}
+type MeasurementBase = MeasurementRequest;
 
 /**
  * One measurement's share. `laplace` and `gaussian` members can be passed to `calibrateNoise`
@@ -93,16 +87,15 @@ function exponentialEpsilonForRho(picoRho: number): number {
 }
 
 export function splitBudget(request: BudgetRequest): BudgetSplit {
-  const { mechanism, aggregates, partitionSelection } = request;
+  const { mechanism, partitionSelection } = request;
   if (mechanism !== 'laplace' && mechanism !== 'gaussian') {
     throw new DpParameterError('mechanism', `must be laplace or gaussian, got ${String(mechanism)}`);
   }
   const epsilonMicro = epsilonToMicro(checkEpsilon(request.epsilon));
   const deltaPico = deltaToPico(checkDelta(request.delta));
-  const parts = aggregates.flatMap((kind, aggregate) => {
-    const list = MEASUREMENTS[kind];
-    if (list === undefined) throw new DpParameterError('aggregates', `unknown aggregate kind ${String(kind)}`);
-    return list.map((part) => ({ aggregate, part }));
+  const parts = request.measurements.map(({ aggregate, part }) => {
+    if (!PARTS.has(part)) throw new DpParameterError('measurements', `unknown measurement ${String(part)}`);
+    return { aggregate, part };
   });
   if ((partitionSelection || mechanism === 'gaussian') && deltaPico === 0) {
     throw new DpParameterError('delta', partitionSelection ? 'partition selection needs δ > 0' : 'the gaussian mechanism needs δ > 0');

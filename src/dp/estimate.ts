@@ -17,7 +17,7 @@ import { MICRO, microToEpsilon } from './units.ts';
 export interface HalfWidthTarget {
   /** The query without its ε. */
   readonly request: Omit<BudgetRequest, 'epsilon'>;
-  /** Index of the aggregate in `request.aggregates`. */
+  /** The aggregate (as in `request.measurements[].aggregate`). */
   readonly aggregate: number;
   /** Which of its measurements (default: its first, e.g. `sum` for AVG). */
   readonly part?: MeasurementPart;

@@ -55,7 +55,7 @@ export {
   rhoForGaussianSigma,
 } from './calibrate.ts';
 export { sampleNoise, releaseInteger, releaseReal, gridValue } from './mechanisms.ts';
-export { type MeasurementInput, type Release, measure } from './release.ts';
+export { type MeasurementInput, type Release, measure } from './measure.ts';
 export { type HalfWidthTarget, epsilonForQueryHalfWidth } from './estimate.ts';
 export {
   type Accuracy,
@@ -70,13 +70,12 @@ export {
 } from './accuracy.ts';
 export { normalQuantile } from './normal.ts';
 export {
-  type AggregateKind,
   type MeasurementPart,
+  type MeasurementRequest,
   type BudgetRequest,
   type MeasurementBudget,
   type PartitionSelectionBudget,
   type BudgetSplit,
-  MEASUREMENTS,
   splitBudget,
 } from './budget-split.ts';
 export {

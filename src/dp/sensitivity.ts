@@ -3,7 +3,7 @@
  * measurement, exact integers in grid units.
  *
  * The sensitivity of each aggregate is derived in one place only — the query plan
- * (src/sql/sensitivity.ts, from maxRowsPerUnit, maxGroupsPerUnit and the bounds) — and handed to
+ * (src/sql/plan/sensitivity.ts, from maxRowsPerUnit, maxGroupsPerUnit and the bounds) — and handed to
  * this library as a value, in the OpenDP manner: transformations state their sensitivity,
  * measurements calibrate to it.
  */

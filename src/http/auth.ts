@@ -9,6 +9,7 @@ import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } 
 import { DpqError } from '../errors.ts';
 import { type Principal, principalByName } from '../policy/authorize.ts';
 import type { Policy } from '../policy/schema.ts';
+import type { Authenticator } from '../services.ts';
 
 export interface AuthOptions {
   /** HS256 secret (at least 32 bytes). */
@@ -21,10 +22,6 @@ export interface AuthOptions {
    * start time, so that a token of an earlier start is named as such instead of "bad signature".
    */
   readonly ephemeralSince?: Date;
-}
-
-export interface Authenticator {
-  authenticate(header: string | undefined): Promise<Principal>;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;

@@ -5,35 +5,31 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DpParameterError } from '../dp/index.ts';
-import { DpqError, FIXED_MESSAGES } from '../errors.ts';
+import { DpqError, FIXED_MESSAGES, invalidRequest, unavailable } from '../errors.ts';
 import { StateUnavailableError } from '../state/store.ts';
-import { WarehouseError } from '../warehouse/adapter.ts';
+import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
 import type { Logger } from '../log.ts';
 
 /** Map any thrown value to a DpqError. */
 export function toDpqError(err: unknown): DpqError {
   if (err instanceof DpqError) return err;
-  if (err instanceof DpParameterError) return new DpqError('INVALID_REQUEST', err.message, { field: err.param });
-  if (err instanceof StateUnavailableError) return new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
-  if (err instanceof WarehouseError) {
-    return err.reached
-      ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED)
-      : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
-  }
+  if (err instanceof DpParameterError) return invalidRequest(err.message, { field: err.param });
+  if (err instanceof StateUnavailableError) return unavailable();
+  if (err instanceof WarehouseError) return warehouseFailure(err);
   // The router decodes path parameters; bad percent-encoding (`/v1/metrics/%ff`) is the caller's.
-  if (err instanceof URIError) return new DpqError('INVALID_REQUEST', 'the request path is not valid percent-encoded UTF-8', { field: 'path' });
+  if (err instanceof URIError) return invalidRequest('the request path is not valid percent-encoded UTF-8', { field: 'path' });
   // body-parser's errors carry a `type` and a `status`.
   if (err !== null && typeof err === 'object' && 'type' in err) {
     const type = (err as { type: unknown }).type;
     if (type === 'entity.too.large') return new DpqError('PAYLOAD_TOO_LARGE', 'request body is larger than 64 KiB');
-    if (type === 'entity.parse.failed') return new DpqError('INVALID_REQUEST', 'request body is not valid JSON');
+    if (type === 'entity.parse.failed') return invalidRequest('request body is not valid JSON');
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      return new DpqError('INVALID_REQUEST', 'unsupported body encoding');
+      return invalidRequest('unsupported body encoding');
     }
   }
   // Any other client error of the body parser (a corrupt compressed body, an aborted upload).
   if (err !== null && typeof err === 'object' && 'status' in err && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && 'expose' in err) {
-    return new DpqError('INVALID_REQUEST', 'the request body cannot be read');
+    return invalidRequest('the request body cannot be read');
   }
   return new DpqError('INTERNAL', FIXED_MESSAGES.INTERNAL);
 }
@@ -54,7 +50,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         sqlState: err instanceof WarehouseError ? err.sqlState : undefined,
       });
     }
-    if (e.code === 'RATE_LIMITED') res.setHeader('Retry-After', String(e.details?.retryAfterSeconds ?? 1));
+    if (e.is('RATE_LIMITED')) res.setHeader('Retry-After', String(e.details?.retryAfterSeconds ?? 1));
     if (res.headersSent) return;
     res.status(e.status).json(errorBody(e));
   };

@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import { auditedTransaction } from '../audit/record.ts';
 import { reserve } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
-import { DpqError, FIXED_MESSAGES } from '../errors.ts';
+import { DpqError, FIXED_MESSAGES, queryFailed } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Metric } from '../policy/schema.ts';
 import { executeRelease, noiseMark, type StoredRelease } from '../queries/execute.ts';
@@ -22,7 +22,7 @@ import { type PreparedQuery, prepareQuery } from '../queries/prepare.ts';
 import type { Services } from '../services.ts';
 import type { StateQuery } from '../state/store.ts';
 import { WarehouseError } from '../warehouse/adapter.ts';
-import { metricParams } from './validate.ts';
+import { metricParams } from './check.ts';
 
 /** A refresh lease lasts longer than any warehouse statement may run (statement_timeout + margin). */
 export const leaseMs = (services: Services): number => Math.max(60_000, services.config.statementTimeoutMs + 30_000);
@@ -197,7 +197,7 @@ async function computeRelease(
     });
     // Every failure after the charge is the one fixed QUERY_FAILED (see queries/run.ts).
     if (!(err instanceof WarehouseError)) services.logger.error('a metric release failed after its charge', { metric: name, errorName: err instanceof Error ? err.name : typeof err });
-    throw new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED);
+    throw queryFailed();
   }
   const releasedAt = services.clock.now();
   const nextReleaseAt = new Date(releasedAt.getTime() + metric.refresh);

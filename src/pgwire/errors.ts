@@ -24,7 +24,7 @@ export const SQLSTATE: Readonly<Record<ErrorCode, string>> = {
 
 /** The ErrorResponse fields of a DpqError. */
 export function errorFields(e: DpqError, severity: 'ERROR' | 'FATAL' = 'ERROR'): ErrorFields {
-  const details = e.details ?? {};
+  const details = e.detailRecord;
   const position = typeof details.position === 'number' ? details.position + 1 : undefined; // 1-based on the wire
   const hint = typeof details.hint === 'string' ? details.hint : undefined;
   return {

@@ -9,7 +9,7 @@ import { activeGrantOf, runRawQuery } from '../access/raw-query.ts';
 import { rawQueryBody } from '../access/schemas.ts';
 import { budgetsOf } from '../budget/overview.ts';
 import { DpqError, invalidRequest } from '../errors.ts';
-import { parseInput } from '../http/validate.ts';
+import { parseInput } from '../http/parse-input.ts';
 import type { Principal } from '../policy/authorize.ts';
 import { estimateQuery } from '../queries/estimate.ts';
 import { resolveParams } from '../queries/params.ts';

@@ -1,6 +1,6 @@
 /** Prometheus metrics of the wire protocol, on the service's registry (one set per Services). */
 import client from 'prom-client';
-import type { Telemetry } from '../http/prometheus.ts';
+import type { Telemetry } from '../telemetry.ts';
 
 export interface PgMetrics {
   /** Sessions by outcome: authenticated, refused (credentials, dataset, cleartext), rejected (too many). */

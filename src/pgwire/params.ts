@@ -6,7 +6,7 @@
  */
 import { scanSync } from 'libpg-query';
 import { DpqError } from '../errors.ts';
-import { ready } from '../sql/parse.ts';
+import { ready } from '../sql/index.ts';
 
 /** The highest `$n` of the SQL (0 when it has none). */
 export async function parameterCount(sql: string): Promise<number> {

@@ -6,10 +6,10 @@
 import type { RawQueryResponse } from '../access/raw-query.ts';
 import type { ColumnType, Dataset } from '../policy/schema.ts';
 import type { EstimateResponse } from '../queries/estimate.ts';
-import type { ColumnAccuracy, JsonValue } from '../queries/release.ts';
-import { outputNames } from '../queries/release.ts';
+import type { ColumnAccuracy, JsonValue } from '../queries/noise.ts';
+import { outputNames } from '../queries/noise.ts';
 import type { QueryResponse } from '../queries/run.ts';
-import type { QueryPlan, ValueType } from '../sql/plan.ts';
+import type { QueryPlan, ValueType } from '../sql/index.ts';
 
 export const OID = { bool: 16, int8: 20, int4: 23, text: 25, name: 19, float8: 701, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 } as const;
 

@@ -14,7 +14,7 @@ import { DpqError, FIXED_MESSAGES } from '../errors.ts';
 import { toDpqError } from '../http/error-handler.ts';
 import { rateLimiterOf } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
-import { parseSql } from '../sql/parse.ts';
+import { parseSql } from '../sql/index.ts';
 import { canEncodeBinary, encodeBinary } from './binary.ts';
 import type { Catalog } from './catalog.ts';
 import { errorFields, protocolViolation } from './errors.ts';

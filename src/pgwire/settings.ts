@@ -3,10 +3,10 @@
  * `dpq.confidence`, `dpq.accuracy_columns`, `dpq.raw_grant`), checked when they are SET, and the
  * ordinary PostgreSQL session parameters drivers set and read, which are kept and change nothing.
  */
-import { DpqError, invalidRequest } from '../errors.ts';
+import { DpqError, type ErrorDetails, invalidRequest } from '../errors.ts';
 import { resolveParams } from '../queries/params.ts';
 import type { Principal } from '../policy/authorize.ts';
-import type { Mechanism, Policy } from '../policy/schema.ts';
+import type { NoiseMechanism, Policy } from '../policy/schema.ts';
 
 /** The catalog's PostgreSQL (catalog.ts); drivers pick their catalog queries by it. */
 export const SERVER_VERSION = '18.6';
@@ -15,7 +15,7 @@ export const SERVER_VERSION_NUM = '180006';
 export interface DpqSettings {
   epsilon?: number;
   delta?: number;
-  mechanism?: Mechanism;
+  mechanism?: NoiseMechanism;
   confidence?: number;
   accuracyColumns: boolean;
   rawGrant?: string;
@@ -188,7 +188,7 @@ export class SessionSettings {
     try {
       resolveParams(this.#policy, this.#principal, { dataset: this.#dataset, epsilon: next.epsilon, delta: next.delta, mechanism: next.mechanism });
     } catch (err: unknown) {
-      if (err instanceof DpqError) throw new DpqError('INVALID_REQUEST', err.message, err.details === undefined ? undefined : { ...err.details });
+      if (err instanceof DpqError) throw new DpqError('INVALID_REQUEST', err.message, err.details === undefined ? undefined : (err.detailRecord as ErrorDetails['INVALID_REQUEST']));
       throw err;
     }
     commit();

@@ -5,7 +5,7 @@
  * the first kinds goes to the pipeline, which refuses it exactly as over HTTP.
  */
 import type { Node, RawStmt } from 'libpg-query';
-import type { ParsedSql } from '../sql/parse.ts';
+import type { ParsedSql } from '../sql/index.ts';
 
 export type SessionFunction = 'current_database' | 'current_user' | 'current_schema' | 'version';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { policyFileSchema, policySchema, type Policy } from './schema.ts';
-import { crossCheck } from './validate.ts';
+import { crossCheck } from './cross-check.ts';
 
 export interface PolicyProblem {
   readonly file: string;

@@ -1,7 +1,7 @@
 /**
  * The policy schema of policy.md, in zod. The types of the whole policy are `z.infer` of these
  * schemas, so the shape is written once. Cross-references (a role naming an unknown dataset, a
- * join naming a column that is not a unit) are checked in `validate.ts` after the merge.
+ * join naming a column that is not a unit) are checked in `cross-check.ts` after the merge.
  */
 import { z } from 'zod';
 import { conditionsSchema, hoursSchema } from './conditions.ts';
@@ -265,9 +265,9 @@ export type Dataset = z.infer<typeof datasetSchema>;
 export type Table = z.infer<typeof tableSchema>;
 export type Column = z.infer<typeof columnSchema>;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
-export type Sensitivity = (typeof SENSITIVITIES)[number];
+export type ColumnSensitivity = (typeof SENSITIVITIES)[number];
 export type Mask = z.infer<typeof maskSchema>;
-export type Mechanism = (typeof MECHANISMS)[number];
+export type NoiseMechanism = (typeof MECHANISMS)[number];
 export type Action = (typeof ACTIONS)[number];
 export type Principal = z.infer<typeof principalSchema>;
 export type Role = z.infer<typeof roleSchema>;

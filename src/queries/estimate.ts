@@ -10,12 +10,11 @@ import { periodOf } from '../budget/period.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
 import type { Services } from '../services.ts';
-import type { AggregateNode } from '../sql/plan.ts';
-import { budgetRequestFor, type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
-import { type ColumnAccuracy, gridOf, outputNames } from './release.ts';
+import type { AggregateNode } from '../sql/index.ts';
+import { budgetLimits, budgetRequestFor, type PreparedQuery, prepareQuery, splitFor } from './prepare.ts';
+import { type ColumnAccuracy, gridOf, outputNames } from './noise.ts';
 import { resolveParams } from './params.ts';
 import type { EstimateBody } from './request.ts';
-import { budgetLimits } from './run.ts';
 
 export interface EstimateResponse {
   readonly dataset: string;

@@ -8,12 +8,11 @@
  * data, so running it would release nothing but its running time — a free timing oracle.
  */
 import type { Services } from '../services.ts';
-import { compile, decodeResult } from '../sql/index.ts';
-import type { DecodedGroup } from '../sql/decode.ts';
-import type { QueryPlan } from '../sql/plan.ts';
+import { compile, type QueryPlan } from '../sql/index.ts';
 import type { Cell } from '../warehouse/adapter.ts';
+import { decodeResult, type DecodedGroup } from './decode-result.ts';
 import type { PreparedQuery } from './prepare.ts';
-import { type ColumnAccuracy, type JsonValue, releaseResult } from './release.ts';
+import { type ColumnAccuracy, type JsonValue, releaseResult } from './noise.ts';
 
 /** A release as stored and served again: rows, accuracy and what it cost. */
 export interface StoredRelease {

@@ -4,9 +4,9 @@
  * Out of range is 400 INVALID_REQUEST; an unknown dataset 404; a dataset the principal may not
  * query 403.
  */
-import { DpqError, forbidden, invalidRequest, notFound } from '../errors.ts';
+import { forbidden, invalidRequest, notFound } from '../errors.ts';
 import { datasetsFor, may, type Principal } from '../policy/authorize.ts';
-import type { Dataset, Mechanism, Policy } from '../policy/schema.ts';
+import type { Dataset, NoiseMechanism, Policy } from '../policy/schema.ts';
 
 export const DEFAULT_CONFIDENCE = 0.95;
 
@@ -16,7 +16,7 @@ export interface QueryParams {
   /** Undefined only in an estimate that asks for an accuracy instead. */
   readonly epsilon: number;
   readonly delta: number;
-  readonly mechanism: Mechanism;
+  readonly mechanism: NoiseMechanism;
   readonly confidence: number;
 }
 
@@ -35,7 +35,7 @@ export function resolveDataset(policy: Policy, principal: Principal, requested: 
 export function resolveParams(
   policy: Policy,
   principal: Principal,
-  body: { dataset?: string | undefined; epsilon?: number | undefined; delta?: number | undefined; mechanism?: Mechanism | undefined; confidence?: number | undefined },
+  body: { dataset?: string | undefined; epsilon?: number | undefined; delta?: number | undefined; mechanism?: NoiseMechanism | undefined; confidence?: number | undefined },
 ): QueryParams {
   const { name, dataset } = resolveDataset(policy, principal, body.dataset);
   const epsilon = body.epsilon ?? dataset.defaults.epsilon;
@@ -43,17 +43,17 @@ export function resolveParams(
   const mechanism = body.mechanism ?? dataset.defaults.mechanism;
   const { minEpsilon, maxEpsilon, maxDelta } = dataset.limits;
   if (epsilon < minEpsilon || epsilon > maxEpsilon) {
-    throw new DpqError('INVALID_REQUEST', `epsilon must be between ${minEpsilon} and ${maxEpsilon} on dataset ${name}`, {
+    throw invalidRequest(`epsilon must be between ${minEpsilon} and ${maxEpsilon} on dataset ${name}`, {
       field: 'epsilon',
       min: minEpsilon,
       max: maxEpsilon,
     });
   }
   if (delta > maxDelta) {
-    throw new DpqError('INVALID_REQUEST', `delta must be at most ${maxDelta} on dataset ${name}`, { field: 'delta', max: maxDelta });
+    throw invalidRequest(`delta must be at most ${maxDelta} on dataset ${name}`, { field: 'delta', max: maxDelta });
   }
   if (mechanism === 'gaussian' && delta === 0) {
-    throw new DpqError('INVALID_REQUEST', 'the gaussian mechanism needs delta > 0', { field: 'delta' });
+    throw invalidRequest('the gaussian mechanism needs delta > 0', { field: 'delta' });
   }
   return { datasetName: name, dataset, epsilon, delta, mechanism, confidence: body.confidence ?? DEFAULT_CONFIDENCE };
 }

@@ -3,13 +3,13 @@
  * fingerprints. Pure with respect to data — the only warehouse read is the catalog lookup of
  * keyed tables (once per dataset per process), which touches no dataset row.
  */
-import { type AggregateKind, type BudgetRequest, type BudgetSplit, DpParameterError, splitBudget } from '../dp/index.ts';
+import { type BudgetRequest, type BudgetSplit, DpParameterError, type MeasurementPart, splitBudget } from '../dp/index.ts';
+import type { Limit } from '../budget/ledger.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
-import { findKeyedTables, fingerprint, planQuery, redact, shapeFingerprint } from '../sql/index.ts';
-import type { AggregateFunction, QueryPlan } from '../sql/plan.ts';
-import { filterNodes } from '../sql/where.ts';
+import { filterNodes, fingerprint, type MeasurementNode, planQuery, type QueryPlan, redact, shapeFingerprint } from '../sql/index.ts';
+import { findKeyedTables } from '../warehouse/keyed-tables.ts';
 import type { QueryParams } from './params.ts';
 
 export interface PreparedQuery {
@@ -23,17 +23,19 @@ export interface PreparedQuery {
   readonly redacted: string;
 }
 
-const KIND: Readonly<Record<AggregateFunction, AggregateKind>> = {
-  count: 'count',
-  count_distinct_units: 'count_distinct',
-  sum: 'sum',
-  avg: 'avg',
-  var_pop: 'variance',
-  var_samp: 'variance',
-  stddev_pop: 'variance',
-  stddev_samp: 'variance',
-  percentile_cont: 'quantile',
-};
+/** The budget split's name for what a plan measurement measures. */
+function partOf(m: MeasurementNode): MeasurementPart {
+  switch (m.measure) {
+    case 'count':
+      return m.counts === 'units' ? 'count_distinct' : 'count';
+    case 'sum':
+      return 'sum';
+    case 'sumsq':
+      return 'sum_of_squares';
+    case 'histogram':
+      return 'quantile';
+  }
+}
 
 /** How long a catalog answer about keyed tables is reused: a hint only, each read re-checks it (sql/keyed.ts). */
 const KEYED_TTL_MS = 60_000;
@@ -61,7 +63,7 @@ export function budgetRequestFor(params: Pick<QueryParams, 'delta' | 'mechanism'
   return {
     mechanism: params.mechanism,
     delta: params.delta,
-    aggregates: plan.aggregates.map((a) => KIND[a.fn]),
+    measurements: plan.measurements.map((m) => ({ aggregate: m.aggregate, part: partOf(m) })),
     partitionSelection: plan.partitions.kind === 'private',
   };
 }
@@ -103,4 +105,9 @@ export function columnsRead(plan: QueryPlan): string[] {
     add(plan.unit);
   }
   return [...names];
+}
+
+/** The two accounts a query charges: the analyst's own and the dataset's total (if any). */
+export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined } {
+  return { limit: dataset.budget.analyst, total: dataset.budget.total };
 }

@@ -14,19 +14,20 @@
  */
 import crypto from 'node:crypto';
 import { auditBatcher } from '../audit/batch.ts';
+import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction } from '../audit/record.ts';
-import { type Limit, readStatus, refund, reserve, type BudgetStatus } from '../budget/ledger.ts';
+import { type AccountKey, type BudgetStatus, type Limit, readStatus, type Refusal, refund, reserve } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
-import { DpqError, FIXED_MESSAGES } from '../errors.ts';
+import { DpqError, queryFailed } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
-import type { Dataset, Policy } from '../policy/schema.ts';
+import type { Policy } from '../policy/schema.ts';
 import { routeRequest } from '../access/routing.ts';
 import type { Services } from '../services.ts';
-import { WarehouseError } from '../warehouse/adapter.ts';
+import { WarehouseError, warehouseFailure } from '../warehouse/adapter.ts';
 import { recordHistory } from './history.ts';
-import { cacheKey, lookupRelease, policyFingerprint, storeRelease, textFingerprint } from './cache.ts';
+import { type CachedRelease, cacheKey, lookupRelease, policyFingerprint, storeRelease, textFingerprint } from './cache.ts';
 import { type QueryParams, resolveParams } from './params.ts';
-import { columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
+import { budgetLimits, columnsRead, type PreparedQuery, prepareQuery } from './prepare.ts';
 import { executeRelease, noiseMark, type StoredRelease } from './execute.ts';
 import type { QueryBody } from './request.ts';
 
@@ -38,10 +39,6 @@ export interface QueryResponse extends Omit<StoredRelease, 'privacy'> {
 export interface RequestContext {
   readonly principal: Principal;
   readonly httpRequestId: string;
-}
-
-export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined } {
-  return { limit: dataset.budget.analyst, total: dataset.budget.total };
 }
 
 /** How many more queries like the refused one a proposed top-up pays for (less where a rule caps it). */
@@ -99,14 +96,104 @@ export async function auditRefusal(services: Services, ctx: RequestContext, body
   );
 }
 
-export async function runQuery(services: Services, ctx: RequestContext, body: QueryBody): Promise<QueryResponse> {
+/** A replay-cache hit: the stored release, audited (group commit), free, with the caller's budget. */
+async function replay(services: Services, ctx: RequestContext, hit: CachedRelease, key: AccountKey, limit: Limit, asked: { at: Date; sql: string }): Promise<QueryResponse> {
+  const stored = JSON.parse(hit.body) as StoredRelease;
+  // The replay's audit entry (group-committed with others) and the caller's budget, together.
+  const [, budget] = await Promise.all([
+    auditBatcher(services).record({
+      actor: ctx.principal.name,
+      action: 'query',
+      dataset: key.dataset,
+      sqlFingerprint: hit.fingerprint,
+      sqlRedacted: hit.redacted,
+      httpRequestId: ctx.httpRequestId,
+      outcome: 'cached',
+      epsilon: 0,
+      delta: 0,
+      rowCount: stored.rows.length,
+      details: { releaseId: stored.id, ...noiseMark(services) },
+    }),
+    readStatus(services.state, key, limit),
+    recordHistory(services.state, { principal: ctx.principal.name, at: asked.at, sql: asked.sql, redacted: hit.redacted, cached: true, charged: { epsilon: 0, delta: 0 }, release: stored }),
+  ]);
+  return {
+    ...stored,
+    privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
+    budget,
+  };
+}
+
+/** The refusal of a query the budget cannot pay, with the access requests that would continue. */
+function budgetExhausted(policy: Policy, dataset: string, refusal: Refusal, columns: readonly string[]): DpqError<'BUDGET_EXHAUSTED'> {
+  return new DpqError(
+    'BUDGET_EXHAUSTED',
+    refusal.scope === 'dataset'
+      ? `the dataset's total budget cannot pay for this query`
+      : `this query needs ε=${refusal.required.epsilon}, δ=${refusal.required.delta}; your remaining budget is ε=${refusal.remaining.epsilon}, δ=${refusal.remaining.delta}`,
+    {
+      required: refusal.required,
+      remaining: refusal.remaining,
+      scope: refusal.scope,
+      requestAccess: requestAccessPointer(policy, dataset, refusal.required, columns),
+    },
+  );
+}
+
+/**
+ * Audit a run that failed after its charge. Anything but a warehouse that was never reached leaves
+ * the cost spent; an unreached one is refunded in the same transaction.
+ */
+async function auditFailure(
+  services: Services,
+  err: unknown,
+  run: { base: Omit<AuditEntryInput, 'outcome'>; key: AccountKey; total: Limit | undefined; split: PreparedQuery['split']; id: string; chargedBy: number },
+): Promise<void> {
+  const { base, key, total, split, id, chargedBy } = run;
+  const reached = !(err instanceof WarehouseError) || err.reached;
+  await auditedTransaction(services, async (tx, record) => {
+    if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
+    await record([
+      {
+        ...base,
+        outcome: 'failed',
+        code: err instanceof WarehouseError ? warehouseFailure(err).code : 'QUERY_FAILED',
+        // A refund gives the charge back: this entry's amount is minus the charge.
+        epsilon: reached ? 0 : -split.charge.epsilon,
+        delta: reached ? 0 : -split.charge.delta,
+        details: { releaseId: id, chargedBy, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null, ...noiseMark(services) },
+      },
+    ]);
+  });
+}
+
+/** The replay-cache key of a query's text or parse-tree fingerprint under these parameters and policy. */
+function releaseKeyOf(params: QueryParams): (fingerprint: string) => string {
+  return (fingerprint) =>
+    cacheKey({
+      dataset: params.datasetName,
+      fingerprint,
+      epsilon: params.epsilon,
+      delta: params.delta,
+      mechanism: params.mechanism,
+      confidence: params.confidence,
+      policy: policyFingerprint(params.dataset),
+    });
+}
+
+/** Counts a query's outcome and its latency since this call. */
+function observer(services: Services): (outcome: string, dataset: string) => void {
   const started = process.hrtime.bigint();
-  const observe = (outcome: string, dataset: string): void => {
+  return (outcome, dataset) => {
     // Only policy datasets become label values: a caller's text must not grow the series.
     const label = Object.hasOwn(services.policy.datasets, dataset) ? dataset : 'unknown';
     services.telemetry.queries.inc({ dataset: label, outcome });
     services.telemetry.queryLatency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
   };
+}
+
+export async function runQuery(services: Services, ctx: RequestContext, body: QueryBody): Promise<QueryResponse> {
+  const observe = observer(services);
   const refused = async (err: unknown, prepared?: PreparedQuery): Promise<never> => {
     if (err instanceof DpqError && err.status < 500) {
       await auditRefusal(services, ctx, body, err, prepared);
@@ -125,16 +212,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const period = periodOf(params.dataset.budget.renew, now);
   const key = { principal: ctx.principal.name, dataset, period: period.key };
   const { limit, total } = budgetLimits(params.dataset);
-  const keyOf = (fingerprint: string): string =>
-    cacheKey({
-      dataset,
-      fingerprint,
-      epsilon: params.epsilon,
-      delta: params.delta,
-      mechanism: params.mechanism,
-      confidence: params.confidence,
-      policy: policyFingerprint(params.dataset),
-    });
+  const keyOf = releaseKeyOf(params);
   const textKey = keyOf(textFingerprint(body.sql));
 
   // Replay cache, first by the exact text (no parsing), then by the parse-tree fingerprint.
@@ -149,31 +227,9 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     hit = await lookupRelease(services.state, [keyOf(prepared.fingerprint)], now);
   }
   if (hit !== undefined) {
-    const stored = JSON.parse(hit.body) as StoredRelease;
-    // The replay's audit entry (group-committed with others) and the caller's budget, together.
-    const [, budget] = await Promise.all([
-      auditBatcher(services).record({
-        actor: ctx.principal.name,
-        action: 'query',
-        dataset,
-        sqlFingerprint: hit.fingerprint,
-        sqlRedacted: hit.redacted,
-        httpRequestId: ctx.httpRequestId,
-        outcome: 'cached',
-        epsilon: 0,
-        delta: 0,
-        rowCount: stored.rows.length,
-        details: { releaseId: stored.id, ...noiseMark(services) },
-      }),
-      readStatus(services.state, key, limit),
-      recordHistory(services.state, { principal: ctx.principal.name, at: now, sql: body.sql, redacted: hit.redacted, cached: true, charged: { epsilon: 0, delta: 0 }, release: stored }),
-    ]);
+    const replayed = await replay(services, ctx, hit, key, limit, { at: now, sql: body.sql });
     observe('cached', dataset);
-    return {
-      ...stored,
-      privacy: { ...stored.privacy, epsilon: 0, delta: 0, cached: true, released: { epsilon: stored.privacy.epsilon, delta: stored.privacy.delta } },
-      budget,
-    };
+    return replayed;
   }
   if (prepared === undefined) throw new Error('unreachable: a miss always prepares');
   const { plan, split } = prepared;
@@ -203,19 +259,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const chargedBy = reservation.chargedBy;
   if (!reservation.ok) {
     observe('refused', dataset);
-    const { refusal } = reservation;
-    throw new DpqError(
-      'BUDGET_EXHAUSTED',
-      refusal.scope === 'dataset'
-        ? `the dataset's total budget cannot pay for this query`
-        : `this query needs ε=${refusal.required.epsilon}, δ=${refusal.required.delta}; your remaining budget is ε=${refusal.remaining.epsilon}, δ=${refusal.remaining.delta}`,
-      {
-        required: refusal.required,
-        remaining: refusal.remaining,
-        scope: refusal.scope,
-        requestAccess: requestAccessPointer(services.policy, dataset, refusal.required, columnsRead(plan)),
-      },
-    );
+    throw budgetExhausted(services.policy, dataset, reservation.refusal, columnsRead(plan));
   }
   services.telemetry.epsilonSpent.inc({ dataset }, charge.epsilon);
 
@@ -224,28 +268,13 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   try {
     stored = await executeRelease(services, prepared, id, now);
   } catch (err: unknown) {
-    // Anything but a warehouse that was never reached leaves the cost spent.
-    const reached = !(err instanceof WarehouseError) || err.reached;
-    await auditedTransaction(services, async (tx, record) => {
-      if (!reached) await refund(tx, { key, events: split.events, total, kind: 'query', reference: id, at: services.clock.now() });
-      await record([
-        {
-          ...base,
-          outcome: 'failed',
-          code: reached ? 'QUERY_FAILED' : 'UNAVAILABLE',
-          // A refund gives the charge back: this entry's amount is minus the charge.
-          epsilon: reached ? 0 : -charge.epsilon,
-          delta: reached ? 0 : -charge.delta,
-          details: { releaseId: id, chargedBy, refunded: !reached, sqlState: err instanceof WarehouseError ? (err.sqlState ?? null) : null, ...noiseMark(services) },
-        },
-      ]);
-    });
+    await auditFailure(services, err, { base, key, total, split, id, chargedBy });
     observe('failed', dataset);
     // Whatever failed after the charge (the warehouse, a timeout, decoding, the noise step), the
     // answer is the one fixed QUERY_FAILED: a message or code that differs by cause could depend
     // on the data. The cause goes to the service log by name only.
     if (!(err instanceof WarehouseError)) services.logger.error('a query failed after its charge', { releaseId: id, errorName: err instanceof Error ? err.name : typeof err });
-    throw reached ? new DpqError('QUERY_FAILED', FIXED_MESSAGES.QUERY_FAILED) : new DpqError('UNAVAILABLE', FIXED_MESSAGES.UNAVAILABLE);
+    throw err instanceof WarehouseError ? warehouseFailure(err) : queryFailed();
   }
   const after = services.clock.now();
   await auditedTransaction(services, async (tx, record) => {

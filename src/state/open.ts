@@ -4,7 +4,7 @@
  * service first, or use the HTTP API).
  */
 import type { Config } from '../config/index.ts';
-import { openPglite } from '../warehouse/pglite.ts';
+import { openPglite } from '../postgres/pglite.ts';
 import { createPgStateStore } from './pg.ts';
 import { createPgliteStateStore } from './pglite.ts';
 import type { StateStore } from './store.ts';

@@ -1,8 +1,8 @@
 /** The PostgreSQL state store: a Pool on DPQ_STATE_URL, shared by every replica. */
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { checkOut, isUnreachable, sqlStateOf } from '../warehouse/errors.ts';
-import { exactTypes } from '../warehouse/pg.ts';
+import { checkOut, isUnreachable, sqlStateOf } from '../postgres/errors.ts';
+import { exactTypes } from '../postgres/types.ts';
 import { type Rows, type StateQuery, type StateStore, StateUnavailableError } from './store.ts';
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -64,15 +64,26 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
         }
         const { client } = checkedOut;
         let broken = false;
+        // Errors the driver raised, as opposed to those of `fn` (a DpqError is an Error without a
+        // code too, and must pass through as it is).
+        const fromDriver = new WeakSet<object>();
+        const run = async (sql: string, params: readonly unknown[] = []): Promise<pg.QueryResult> => {
+          try {
+            return await client.query(statement(sql, params));
+          } catch (err: unknown) {
+            if (err !== null && typeof err === 'object') fromDriver.add(err);
+            throw err;
+          }
+        };
         try {
-          await client.query('BEGIN');
+          await run('BEGIN');
           const tx: StateQuery = {
             query: async <R>(sql: string, params: readonly unknown[] = []) => ({
-              rows: (await client.query(statement(sql, params))).rows as R[],
+              rows: (await run(sql, params)).rows as R[],
             }),
           };
           const result = await fn(tx);
-          await client.query('COMMIT');
+          await run('COMMIT');
           return result;
         } catch (err: unknown) {
           await client.query('ROLLBACK').catch(() => {
@@ -80,6 +91,7 @@ export function createPgStateStore(url: string, maxConnections = 10): StateStore
           });
           const state = sqlStateOf(err);
           if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue;
+          if (!(err !== null && typeof err === 'object' && fromDriver.has(err))) throw err;
           broken ||= isUnreachable(err);
           throw wrap(err);
         } finally {

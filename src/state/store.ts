@@ -3,6 +3,7 @@
  * schema `dpq`. Every invariant that must hold across replicas is enforced by its transactions.
  * Two implementations: `pg.ts` (PostgreSQL, shared by replicas) and `pglite.ts` (embedded).
  */
+import { sqlStateOf } from '../postgres/errors.ts';
 
 export interface Rows<T> {
   readonly rows: T[];
@@ -30,4 +31,9 @@ export class StateUnavailableError extends Error {
   constructor(cause: unknown) {
     super('state store unavailable', { cause });
   }
+}
+
+/** True when a statement failed on a unique constraint (SQLSTATE 23505): the row already exists. */
+export function isUniqueViolation(err: unknown): boolean {
+  return sqlStateOf(err) === '23505';
 }

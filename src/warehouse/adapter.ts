@@ -7,8 +7,11 @@
  * its decimal string, date/timestamp as their ISO text — never a lossy float or a local-time Date.
  */
 
+import { type DpqError, queryFailed, unavailable } from '../errors.ts';
+import type { Cell } from '../postgres/types.ts';
+
 /** A value as it comes back from the warehouse (arrays for int8[]/numeric[]/text[] results). */
-export type Cell = string | number | bigint | boolean | null | readonly Cell[];
+export type { Cell };
 
 export interface ResultSet {
   /** Output column names, in order (duplicates possible, hence rows are arrays). */
@@ -43,4 +46,13 @@ export class WarehouseError extends Error {
   ) {
     super(reached ? `warehouse error ${sqlState ?? ''}`.trim() : 'warehouse unreachable', { cause });
   }
+}
+
+/**
+ * What a client sees of a warehouse failure — the one place it is decided: 503 UNAVAILABLE when
+ * the statement never reached the warehouse, 502 QUERY_FAILED otherwise, each with its fixed
+ * message. The database's text and SQLSTATE stay in the log.
+ */
+export function warehouseFailure(err: WarehouseError): DpqError<'QUERY_FAILED' | 'UNAVAILABLE'> {
+  return err.reached ? queryFailed() : unavailable();
 }

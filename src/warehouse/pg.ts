@@ -5,8 +5,8 @@
  */
 import pg from 'pg';
 import { type ReadOptions, type ResultSet, type Warehouse, WarehouseError } from './adapter.ts';
-import { parserFor } from './decode.ts';
-import { checkOut, isUnreachable, sqlStateOf } from './errors.ts';
+import { checkOut, isUnreachable, sqlStateOf } from '../postgres/errors.ts';
+import { exactTypes } from '../postgres/types.ts';
 import { readPreamble } from './read-preamble.ts';
 
 export interface PgWarehouseOptions {
@@ -16,11 +16,6 @@ export interface PgWarehouseOptions {
   readonly role?: string | undefined;
   readonly maxConnections?: number;
 }
-
-/** node-postgres type parsing for exact values (see decode.ts). */
-export const exactTypes = {
-  getTypeParser: (oid: number) => parserFor(oid),
-} as unknown as pg.CustomTypesConfig;
 
 export function createPgWarehouse(options: PgWarehouseOptions): Warehouse {
   const pool = new pg.Pool({

@@ -3,44 +3,10 @@
  * DPQ_DATA_DIR so data and budgets survive a restart; `undefined` keeps everything in memory
  * (tests). The same instance also serves as the embedded state store (see `state/pglite.ts`).
  */
-import fs from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { sqlStateOf } from '../postgres/errors.ts';
 import { type ReadOptions, type ResultSet, type Warehouse, WarehouseError } from './adapter.ts';
-import { PARSED_OIDS, parserFor } from './decode.ts';
-import { lockDataDir } from './data-dir-lock.ts';
-import { sqlStateOf } from './errors.ts';
 import { readPreamble } from './read-preamble.ts';
-
-/** A PGlite that gives its data dir's lock back when it closes. */
-class LockedPGlite extends PGlite {
-  release: () => void = () => undefined;
-  override async close(): Promise<void> {
-    try {
-      await super.close();
-    } finally {
-      this.release();
-    }
-  }
-}
-
-/** Open (or create) an embedded database with exact type parsing; one process per data dir. */
-export async function openPglite(dataDir: string | undefined): Promise<PGlite> {
-  let release = (): void => undefined;
-  if (dataDir !== undefined) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    release = lockDataDir(dataDir);
-  }
-  const parsers = Object.fromEntries(PARSED_OIDS.map((oid) => [oid, parserFor(oid)]));
-  try {
-    const db = new LockedPGlite({ ...(dataDir === undefined ? {} : { dataDir }), parsers });
-    db.release = release;
-    await db.waitReady;
-    return db;
-  } catch (err: unknown) {
-    release();
-    throw err;
-  }
-}
 
 export interface PgliteWarehouseOptions {
   readonly db: PGlite;

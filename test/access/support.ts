@@ -1,34 +1,23 @@
 /**
- * Helpers for the JIT access tests: a policy folder copied from `policies/` with edits, typed
- * JSON calls, and a loopback webhook receiver.
+ * Helpers for the JIT access tests: a policy folder copied from `policies/` with edits (through
+ * test/support/policy.ts, shared with the other suites), typed JSON calls, and a loopback webhook
+ * receiver.
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { Policy } from '../../src/policy/schema.ts';
+import { type PolicyEdit, policyDir, textEdits } from '../support/policy.ts';
 import type { TestService } from '../support/service.ts';
 
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-
 /** A copy of the demo policy folder with textual edits `[file, from, to]`, loaded with `env`. */
-export function testPolicy(edits: readonly (readonly [string, string | RegExp, string])[], env: Record<string, string> = {}): { policy: Policy; dir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpq-access-policy-'));
-  for (const f of fs.readdirSync(path.join(REPO, 'policies'))) fs.copyFileSync(path.join(REPO, 'policies', f), path.join(dir, f));
-  for (const [file, from, to] of edits) {
-    const p = path.join(dir, file);
-    const before = fs.readFileSync(p, 'utf8');
-    const after = before.replace(from, to);
-    if (after === before) throw new Error(`test policy edit did not apply: ${file} ${String(from)}`);
-    fs.writeFileSync(p, after);
-  }
+export function testPolicy(edits: readonly PolicyEdit[], env: Record<string, string> = {}): { policy: Policy; dir: string } {
+  const dir = policyDir(textEdits(edits));
   return { policy: loadPolicy(dir, env).policy, dir };
 }
 
 /** The edits most suites use: root is also an approver and an analyst, dave a third approver, diagnosis hashed. */
-export const STANDARD_EDITS: readonly (readonly [string, string | RegExp, string])[] = [
+export const STANDARD_EDITS: readonly PolicyEdit[] = [
   ['people.yaml', 'root:  { roles: [admin] }', 'root:  { roles: [admin, approver, analyst] }\n  dave:  { roles: [approver] }\n  erin:  { roles: [approver] }'],
   ['clinic.yaml', 'diagnosis:  { type: text, sensitivity: quasi }', 'diagnosis:  { type: text, sensitivity: quasi, mask: hash }'],
 ];

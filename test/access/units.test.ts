@@ -3,11 +3,11 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { justificationProblem } from '../../src/access/justification.ts';
 import { deriveMaskKeys, generalizeMask, hashOf, partialMask, tokenDomain, tokenOf } from '../../src/access/masking.ts';
-import { validateRaw } from '../../src/access/raw-sql.ts';
+import { compileRaw, validateRaw } from '../../src/sql/raw/index.ts';
 import { routeRequest } from '../../src/access/routing.ts';
 import { open, seal } from '../../src/access/vault.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
-import { parseSql } from '../../src/sql/parse.ts';
+import { parseSql } from '../../src/sql/parse/index.ts';
 
 const policy = loadPolicy(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../policies')).policy;
 const clinic = policy.datasets.clinic!;
@@ -99,20 +99,20 @@ describe('JIT access units', () => {
         ['name', 'patients.name', 'redact'],
         ['birth_year', 'patients.birth_year', undefined],
       ]);
-      const c = p.compile(10);
+      const c = compileRaw(p, 10);
       expect(c.sql).to.equal(
-        'SELECT t0."zip" AS c0, NULL AS c1, t0."birth_year" AS c2 FROM "public"."patients" AS t0 ' +
-          'WHERE ((t0."birth_year" BETWEEN $1::int8 AND $2::int8) AND (t0."sex" IN ($3::text, $4::text))) ' +
-          'ORDER BY t0."birth_year" DESC LIMIT $5::int8 OFFSET $6::int8',
+        'SELECT "t0"."zip" AS "c0", NULL AS "c1", "t0"."birth_year" AS "c2" FROM "public"."patients" AS "t0" ' +
+          'WHERE ("t0"."birth_year" BETWEEN $1::int8 AND $2::int8 AND "t0"."sex" IN ($3::text, $4::text)) ' +
+          'ORDER BY "t0"."birth_year" DESC LIMIT $5::int8 OFFSET $6::int8',
       );
       expect(c.params).to.deep.equal(['1950', '1960', 'F', 'X', '10', '5']);
     });
 
     it('compiles declared joins and untyped id literals under a grant that covers the id', async () => {
       const p = await plan('SELECT v.cost, p.patient_id FROM visits v JOIN patients p ON p.patient_id = v.patient_id WHERE p.patient_id = 42', ['patients.patient_id']);
-      const c = p.compile(3);
+      const c = compileRaw(p, 3);
       expect(c.sql).to.equal(
-        'SELECT t0."cost" AS c0, t1."patient_id" AS c1 FROM "public"."visits" AS t0 JOIN "public"."patients" AS t1 ON t0."patient_id" = t1."patient_id" WHERE (t1."patient_id" = $1) LIMIT $2::int8',
+        'SELECT "t0"."cost" AS "c0", "t1"."patient_id" AS "c1" FROM "public"."visits" AS "t0" JOIN "public"."patients" AS "t1" ON "t1"."patient_id" = "t0"."patient_id" WHERE "t1"."patient_id" = $1 LIMIT $2::int8',
       );
       expect(c.params).to.deep.equal(['42', '3']);
     });
@@ -122,7 +122,7 @@ describe('JIT access units', () => {
         fc.asyncProperty(fc.string({ minLength: 1, maxLength: 30 }), async (s) => {
           const value = `zq${s}`.replaceAll('\u0000', '');
           const p = await plan(`SELECT zip FROM patients WHERE sex = '${value.replaceAll("'", "''")}' OR sex LIKE '${value.replaceAll("'", "''")}%'`);
-          const c = p.compile(1);
+          const c = compileRaw(p, 1);
           expect(c.sql).not.to.include(value);
           expect(c.params.slice(0, 2)).to.deep.equal([value, `${value}%`]);
         }),

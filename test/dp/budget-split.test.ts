@@ -1,15 +1,16 @@
 import { expect } from 'chai';
 import { compose } from '../../src/dp/accountant.ts';
-import { type AggregateKind, splitBudget } from '../../src/dp/budget-split.ts';
+import { splitBudget } from '../../src/dp/budget-split.ts';
 import { DpParameterError } from '../../src/dp/checks.ts';
 import { zcdpToEpsilon } from '../../src/dp/conversion.ts';
 import { deltaToPico, epsilonToMicro, picoToDelta, rhoToPico } from '../../src/dp/units.ts';
+import { AVG, COUNT, COUNT_DISTINCT, QUANTILE, SUM, VARIANCE, measurements } from './support/measurements.ts';
 
 const sumUnits = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 describe('budget split', () => {
   it('splits a Laplace query evenly over its measurements and charges no δ', () => {
-    const s = splitBudget({ mechanism: 'laplace', epsilon: 1, delta: 1e-7, aggregates: ['count', 'avg'], partitionSelection: false });
+    const s = splitBudget({ mechanism: 'laplace', epsilon: 1, delta: 1e-7, measurements: measurements(COUNT, AVG), partitionSelection: false });
     expect(s.measurements.map((m) => [m.aggregate, m.part])).to.deep.equal([
       [0, 'count'],
       [1, 'sum'],
@@ -22,8 +23,7 @@ describe('budget split', () => {
 
   it('makes the shares sum to the request exactly, for awkward ε', () => {
     for (const epsilon of [0.1, 0.3, 0.7, 1.234567, 2]) {
-      const aggregates: AggregateKind[] = ['count', 'sum', 'variance', 'quantile', 'count_distinct'];
-      const s = splitBudget({ mechanism: 'laplace', epsilon, delta: 1e-6, aggregates, partitionSelection: true });
+      const s = splitBudget({ mechanism: 'laplace', epsilon, delta: 1e-6, measurements: measurements(COUNT, SUM, VARIANCE, QUANTILE, COUNT_DISTINCT), partitionSelection: true });
       const parts = [...s.measurements.map((m) => epsilonToMicro(m.epsilon)), epsilonToMicro(s.partitionSelection!.epsilon)];
       expect(sumUnits(parts)).to.equal(epsilonToMicro(epsilon));
       const total = compose(s.events);
@@ -33,18 +33,18 @@ describe('budget split', () => {
   });
 
   it('gives partition selection one share of ε and all of δ in a Laplace query', () => {
-    const s = splitBudget({ mechanism: 'laplace', epsilon: 0.5, delta: 1e-7, aggregates: ['count'], partitionSelection: true });
+    const s = splitBudget({ mechanism: 'laplace', epsilon: 0.5, delta: 1e-7, measurements: measurements(COUNT), partitionSelection: true });
     expect(s.partitionSelection).to.deep.equal({ epsilon: 0.25, delta: 1e-7 });
     expect(s.measurements[0]!.epsilon).to.equal(0.25);
     expect(s.charge).to.deep.equal({ epsilon: 0.5, delta: 1e-7 });
   });
 
-  it('lists the measurements of every aggregate kind', () => {
+  it('keeps the requested measurements in order, and gives a quantile the exponential mechanism', () => {
     const s = splitBudget({
       mechanism: 'laplace',
       epsilon: 1.2,
       delta: 0,
-      aggregates: ['count', 'count_distinct', 'sum', 'avg', 'variance', 'quantile'],
+      measurements: measurements(COUNT, COUNT_DISTINCT, SUM, AVG, VARIANCE, QUANTILE),
       partitionSelection: false,
     });
     expect(s.measurements.map((m) => m.part)).to.deep.equal([
@@ -62,7 +62,7 @@ describe('budget split', () => {
   });
 
   it('gives a Gaussian query the largest ρ whose conversion fits, split evenly and exactly', () => {
-    const s = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-7, aggregates: ['count', 'sum'], partitionSelection: false });
+    const s = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-7, measurements: measurements(COUNT, SUM), partitionSelection: false });
     const rhos = s.measurements.map((m) => rhoToPico(m.rho));
     const event = s.events[0]!;
     expect(event.mechanism).to.equal('gaussian');
@@ -73,7 +73,7 @@ describe('budget split', () => {
   });
 
   it('halves δ and gives one ε share to partition selection in a Gaussian query', () => {
-    const s = splitBudget({ mechanism: 'gaussian', epsilon: 0.9, delta: 1e-7, aggregates: ['avg'], partitionSelection: true });
+    const s = splitBudget({ mechanism: 'gaussian', epsilon: 0.9, delta: 1e-7, measurements: measurements(AVG), partitionSelection: true });
     expect(s.partitionSelection).to.deep.equal({ epsilon: 0.3, delta: 5e-8 });
     const [gaussian, selection] = s.events;
     expect(gaussian).to.include({ mechanism: 'gaussian', epsilon: 600_000, delta: 50_000 });
@@ -83,7 +83,7 @@ describe('budget split', () => {
   });
 
   it('buys a quantile ε with ε²/8 ≤ ρ in a Gaussian query', () => {
-    const s = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-6, aggregates: ['quantile', 'count'], partitionSelection: false });
+    const s = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-6, measurements: measurements(QUANTILE, COUNT), partitionSelection: false });
     const q = s.measurements[0]!;
     expect(q.mechanism).to.equal('exponential');
     expect((q.epsilon * q.epsilon) / 8).to.be.at.most(q.rho);
@@ -91,22 +91,22 @@ describe('budget split', () => {
   });
 
   it('refuses a query that needs δ without one', () => {
-    expect(() => splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 0, aggregates: ['count'], partitionSelection: false })).to.throw(
+    expect(() => splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 0, measurements: measurements(COUNT), partitionSelection: false })).to.throw(
       DpParameterError,
     );
-    expect(() => splitBudget({ mechanism: 'laplace', epsilon: 1, delta: 0, aggregates: ['count'], partitionSelection: true })).to.throw(
+    expect(() => splitBudget({ mechanism: 'laplace', epsilon: 1, delta: 0, measurements: measurements(COUNT), partitionSelection: true })).to.throw(
       DpParameterError,
     );
   });
 
   it('refuses a δ too small to share with partition selection', () => {
-    expect(() => splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-12, aggregates: ['count'], partitionSelection: true })).to.throw(
+    expect(() => splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-12, measurements: measurements(COUNT), partitionSelection: true })).to.throw(
       DpParameterError,
     );
   });
 
   it('refuses an ε too small to give every measurement a unit', () => {
-    expect(() => splitBudget({ mechanism: 'laplace', epsilon: 2e-6, delta: 0, aggregates: ['variance'], partitionSelection: false })).to.throw(
+    expect(() => splitBudget({ mechanism: 'laplace', epsilon: 2e-6, delta: 0, measurements: measurements(VARIANCE), partitionSelection: false })).to.throw(
       DpParameterError,
     );
   });

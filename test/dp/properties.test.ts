@@ -12,6 +12,7 @@ import { releaseInteger, releaseReal } from '../../src/dp/mechanisms.ts';
 import { partitionThreshold } from '../../src/dp/partition-selection.ts';
 import { insecureSeededRandomSource } from '../../src/dp/random.ts';
 import { integerSensitivity } from '../../src/dp/sensitivity.ts';
+import { AVG, COUNT, COUNT_DISTINCT, measurements, QUANTILE, SUM, VARIANCE } from './support/measurements.ts';
 
 const rng = insecureSeededRandomSource('properties');
 const epsilon = fc.double({ min: 0.001, max: 20, noNaN: true });
@@ -78,10 +79,10 @@ describe('dp properties', () => {
         fc.double({ min: 0.01, max: 10, noNaN: true }),
         fc.double({ min: 2e-12, max: 0.5, noNaN: true }), // δ = 1e-12 cannot be halved: refused (budget-split test)
         mechanism,
-        fc.array(fc.constantFrom('count', 'count_distinct', 'sum', 'avg', 'variance', 'quantile' as const), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.constantFrom(COUNT, COUNT_DISTINCT, SUM, AVG, VARIANCE, QUANTILE), { minLength: 1, maxLength: 6 }),
         fc.boolean(),
         (eps, d, mech, aggregates, selection) => {
-          const s = splitBudget({ mechanism: mech, epsilon: eps, delta: d, aggregates, partitionSelection: selection });
+          const s = splitBudget({ mechanism: mech, epsilon: eps, delta: d, measurements: measurements(...aggregates), partitionSelection: selection });
           return s.measurements.every((m) => {
             if (m.mechanism === 'exponential') return m.epsilon > 0 && Number.isFinite(m.epsilon);
             const noise = calibrateNoise(integerSensitivity(5n), m);
@@ -99,7 +100,7 @@ describe('dp properties', () => {
         const s = integerSensitivity(1n);
         return (
           throwsParam(() => laplaceNoise(s, eps), 'epsilon') &&
-          throwsParam(() => splitBudget({ mechanism: 'laplace', epsilon: eps, delta: 0, aggregates: ['count'], partitionSelection: false }), 'epsilon') &&
+          throwsParam(() => splitBudget({ mechanism: 'laplace', epsilon: eps, delta: 0, measurements: measurements(COUNT), partitionSelection: false }), 'epsilon') &&
           throwsParam(() => epsilonToZcdp(eps, 1e-7), 'epsilon') &&
           throwsParam(() => classicalGaussianSigma(1, eps, 1e-7), 'epsilon') &&
           throwsParam(() => partitionThreshold({ epsilon: eps, delta: 1e-7, maxGroupsPerUnit: 1 }), 'epsilon')
@@ -112,7 +113,7 @@ describe('dp properties', () => {
     fc.assert(
       fc.property(badDelta, (d) => {
         return (
-          throwsParam(() => splitBudget({ mechanism: 'laplace', epsilon: 1, delta: d, aggregates: ['count'], partitionSelection: false }), 'delta') &&
+          throwsParam(() => splitBudget({ mechanism: 'laplace', epsilon: 1, delta: d, measurements: measurements(COUNT), partitionSelection: false }), 'delta') &&
           throwsParam(() => zcdpToEpsilon(0.1, d), 'delta') &&
           throwsParam(() => partitionThreshold({ epsilon: 1, delta: d, maxGroupsPerUnit: 1 }), 'delta')
         );

@@ -6,12 +6,13 @@ import { DpParameterError } from '../../src/dp/checks.ts';
 import { epsilonForQueryHalfWidth } from '../../src/dp/estimate.ts';
 import { fromGridUnits, grid, toGridUnits } from '../../src/dp/grid.ts';
 import { insecureSeededRandomSource } from '../../src/dp/random.ts';
-import { measure } from '../../src/dp/release.ts';
+import { measure } from '../../src/dp/measure.ts';
 import { integerSensitivity } from '../../src/dp/sensitivity.ts';
+import { AVG, COUNT, QUANTILE, SUM, measurements } from './support/measurements.ts';
 
 describe('measure and estimate', () => {
   it('releases a noisy count with the accuracy of the noise actually used', () => {
-    const split = splitBudget({ mechanism: 'laplace', epsilon: 0.5, delta: 0, aggregates: ['count'], partitionSelection: false });
+    const split = splitBudget({ mechanism: 'laplace', epsilon: 0.5, delta: 0, measurements: measurements(COUNT), partitionSelection: false });
     const share = split.measurements[0]!;
     if (share.mechanism === 'exponential') throw new Error('unexpected');
     const r = measure({ value: 10_431n, sensitivity: integerSensitivity(1n), share, confidence: 0.95 }, insecureSeededRandomSource('m'));
@@ -22,7 +23,7 @@ describe('measure and estimate', () => {
 
   it('releases a Gaussian sum on the column grid', () => {
     const g = grid(0.01);
-    const split = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-7, aggregates: ['sum'], partitionSelection: false });
+    const split = splitBudget({ mechanism: 'gaussian', epsilon: 1, delta: 1e-7, measurements: measurements(SUM), partitionSelection: false });
     const share = split.measurements[0]!;
     if (share.mechanism === 'exponential') throw new Error('unexpected');
     const sensitivity = integerSensitivity(20n * 500_000n) // 20 rows of at most 5000.00;
@@ -33,11 +34,11 @@ describe('measure and estimate', () => {
   });
 
   it('finds the smallest query ε giving a column the requested half-width (Laplace, with a share)', () => {
-    const request = { mechanism: 'laplace' as const, delta: 0, aggregates: ['count', 'avg'] as const, partitionSelection: false };
+    const request = { mechanism: 'laplace' as const, delta: 0, measurements: measurements(COUNT, AVG), partitionSelection: false };
     const sensitivity = integerSensitivity(1n);
-    const eps = epsilonForQueryHalfWidth({ request: { ...request, aggregates: [...request.aggregates] }, aggregate: 0, sensitivity, halfWidth: 5.55, confidence: 0.95 });
+    const eps = epsilonForQueryHalfWidth({ request: { ...request, measurements: [...request.measurements] }, aggregate: 0, sensitivity, halfWidth: 5.55, confidence: 0.95 });
     const at = (e: number): number => {
-      const m = splitBudget({ ...request, aggregates: [...request.aggregates], epsilon: e }).measurements[0]!;
+      const m = splitBudget({ ...request, measurements: [...request.measurements], epsilon: e }).measurements[0]!;
       if (m.mechanism === 'exponential') throw new Error('unexpected');
       return noiseAccuracy(calibrateNoise(sensitivity, m), 0.95).halfWidth;
     };
@@ -51,7 +52,7 @@ describe('measure and estimate', () => {
     const g = grid(0.01);
     const sensitivity = integerSensitivity(20n * 500_000n) // 20 rows of at most 5000.00;
     const eps = epsilonForQueryHalfWidth({
-      request: { mechanism: 'gaussian', delta: 1e-7, aggregates: ['avg'], partitionSelection: true },
+      request: { mechanism: 'gaussian', delta: 1e-7, measurements: measurements(AVG), partitionSelection: true },
       aggregate: 0,
       part: 'sum',
       sensitivity,
@@ -59,17 +60,17 @@ describe('measure and estimate', () => {
       halfWidth: 500_000,
       confidence: 0.95,
     });
-    const m = splitBudget({ mechanism: 'gaussian', epsilon: eps, delta: 1e-7, aggregates: ['avg'], partitionSelection: true }).measurements[0]!;
+    const m = splitBudget({ mechanism: 'gaussian', epsilon: eps, delta: 1e-7, measurements: measurements(AVG), partitionSelection: true }).measurements[0]!;
     if (m.mechanism === 'exponential') throw new Error('unexpected');
     expect(noiseAccuracy(calibrateNoise(sensitivity, m), 0.95, g).halfWidth).to.be.at.most(500_000);
   });
 
   it('refuses quantiles and unreachable targets', () => {
     const sensitivity = integerSensitivity(1n);
-    const request = { mechanism: 'laplace' as const, delta: 0, aggregates: ['quantile' as const], partitionSelection: false };
+    const request = { mechanism: 'laplace' as const, delta: 0, measurements: measurements(QUANTILE), partitionSelection: false };
     expect(() => epsilonForQueryHalfWidth({ request, aggregate: 0, sensitivity, halfWidth: 5, confidence: 0.95 })).to.throw(DpParameterError);
     expect(() =>
-      epsilonForQueryHalfWidth({ request: { ...request, aggregates: ['count'] }, aggregate: 0, sensitivity, halfWidth: 0.5, confidence: 0.999999, maxEpsilon: 2 }),
+      epsilonForQueryHalfWidth({ request: { ...request, measurements: measurements(COUNT) }, aggregate: 0, sensitivity, halfWidth: 0.5, confidence: 0.999999, maxEpsilon: 2 }),
     ).to.throw(DpParameterError);
   });
 });

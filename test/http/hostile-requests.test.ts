@@ -39,7 +39,7 @@ describe('deep nesting under an optimizing V8 (libpg-query fingerprint)', functi
     // --no-liftoff compiles libpg-query's WASM with TurboFan at once: what a busy server reaches
     // after some use. Its fingerprint recursion ran out of stack at about 14 nested NOTs.
     const script = `
-      import { shapeFingerprint, redact } from './src/sql/parse.ts';
+      import { shapeFingerprint, redact } from './src/sql/index.ts';
       const sql = ${JSON.stringify(nots(60))};
       const shape = await shapeFingerprint(sql);
       const redacted = await redact(sql);

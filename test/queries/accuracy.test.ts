@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadPolicy } from '../../src/policy/load.ts';
-import { compile, decodeResult, planQuery } from '../../src/sql/index.ts';
+import { decodeResult } from '../../src/queries/decode-result.ts';
+import { compile, planQuery } from '../../src/sql/index.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
 import { binomialLowerTail } from '../dp/support/stats.ts';
 import { policyDir } from '../support/policy.ts';

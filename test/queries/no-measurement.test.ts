@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { policyGroups } from '../../src/queries/execute.ts';
-import { compile, decodeResult } from '../../src/sql/index.ts';
+import { decodeResult } from '../../src/queries/decode-result.ts';
+import { compile } from '../../src/sql/index.ts';
 import { FIXTURES, plan } from '../sql/support.ts';
 import { startService, type TestService } from '../support/service.ts';
 

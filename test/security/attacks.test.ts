@@ -145,7 +145,7 @@ const RAW_REFUSED: readonly (readonly [string, string])[] = [
   ['SELECT lower(ssn) FROM patients', 'function lower'],
   ['SELECT ssn::text FROM patients', 'cast'],
   ['SELECT ssn COLLATE "C" FROM patients', 'COLLATE'],
-  ["SELECT birth_year FROM patients WHERE ROW(ssn) > ROW('5')", 'constant comparison'],
+  ["SELECT birth_year FROM patients WHERE ROW(ssn) > ROW('5')", 'row constructor'],
   ["SELECT birth_year FROM patients WHERE U&\"ssn\" > '5'", 'unicode escape'],
   ["SELECT birth_year FROM patients WHERE ssn SIMILAR TO '5%'", 'SIMILAR TO'],
   ["SELECT birth_year FROM patients WHERE ssn ~ '^5'", 'operator ~'],

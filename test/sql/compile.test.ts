@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { compile, type CompiledQuery } from '../../src/sql/index.ts';
-import { binLowerEdge, binOf, histogramSpec } from '../../src/sql/histogram.ts';
+import { binLowerEdge, binOf, histogramSpec } from '../../src/sql/plan/index.ts';
 import { dataset, hospital, plan } from './support.ts';
 
 const sqlOf = async (sql: string, options = {}, ds = undefined as Parameters<typeof plan>[2]): Promise<CompiledQuery> => compile(await plan(sql, options, ds));

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { compile, decodeResult, findKeyedTables, histogramCounts } from '../../src/sql/index.ts';
-import type { QueryPlan } from '../../src/sql/plan.ts';
+import { decodeResult, histogramCounts } from '../../src/queries/decode-result.ts';
+import { compile } from '../../src/sql/index.ts';
+import { findKeyedTables } from '../../src/warehouse/keyed-tables.ts';
+import type { QueryPlan } from '../../src/sql/plan/index.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { reference, type ReferenceGroup, type ReferenceSpec } from './reference.ts';
 import { clinic, FIXTURES, plan } from './support.ts';

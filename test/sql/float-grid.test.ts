@@ -4,10 +4,12 @@
  * with a value far above the bounds must count exactly the upper bound (the sensitivity).
  */
 import { expect } from 'chai';
-import { compile, decodeResult, histogramCounts } from '../../src/sql/index.ts';
+import { decodeResult, histogramCounts } from '../../src/queries/decode-result.ts';
+import { compile } from '../../src/sql/index.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
-import { createPgliteWarehouse, openPglite } from '../../src/warehouse/pglite.ts';
+import { openPglite } from '../../src/postgres/pglite.ts';
+import { createPgliteWarehouse } from '../../src/warehouse/pglite.ts';
 import { dataset, freshDatabase, plan } from './support.ts';
 
 /** Upper bound 35184372088832.09 at granularity 0.01 is grid value 3518437208883209 (≈ 2^51.6): float8 makes it …210. */

@@ -245,7 +245,7 @@ describe('hostile input is refused at validation', () => {
         it(`${row.code ?? 'SQL_NOT_ALLOWED'} ${row.construct === '' ? '' : `(${row.construct}) `}for ${JSON.stringify(row.sql)}`, async () => {
           const err = await refusal(row.sql, row.delta === undefined ? {} : { delta: row.delta }, row.dataset);
           expect(err.code, err.message).to.equal(row.code ?? 'SQL_NOT_ALLOWED');
-          const details = err.details ?? {};
+          const details = err.detailRecord;
           const position = details.position;
           expect(position, 'position').to.be.a('number');
           expect(position as number).to.be.within(0, row.sql.length);

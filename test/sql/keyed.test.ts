@@ -6,10 +6,13 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
-import { compile, decodeResult, findKeyedTables } from '../../src/sql/index.ts';
+import { decodeResult } from '../../src/queries/decode-result.ts';
+import { compile } from '../../src/sql/index.ts';
+import { findKeyedTables } from '../../src/warehouse/keyed-tables.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
-import { createPgliteWarehouse, openPglite } from '../../src/warehouse/pglite.ts';
+import { openPglite } from '../../src/postgres/pglite.ts';
+import { createPgliteWarehouse } from '../../src/warehouse/pglite.ts';
 import { dataset, freshDatabase, plan } from './support.ts';
 
 const ds = dataset({

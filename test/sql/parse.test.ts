@@ -1,14 +1,13 @@
 import { expect } from 'chai';
 import { DpqError } from '../../src/errors.ts';
-import { fingerprint, MAX_NESTING_DEPTH, parseSql, redact, shapeFingerprint } from '../../src/sql/parse.ts';
-import { sourceText } from '../../src/sql/source.ts';
+import { fingerprint, MAX_NESTING_DEPTH, parseSql, redact, shapeFingerprint, sourceText } from '../../src/sql/parse/index.ts';
 import { refusal } from './support.ts';
 
 async function syntaxPosition(sql: string): Promise<number> {
   const err = await parseSql(sql).catch((e: unknown) => e);
   expect(err).to.be.instanceOf(DpqError);
   expect((err as DpqError).code).to.equal('SQL_SYNTAX');
-  return (err as DpqError).details!.position as number;
+  return (err as DpqError).detailRecord.position as number;
 }
 
 describe('parse: the PostgreSQL grammar, positions in characters', () => {
@@ -29,7 +28,7 @@ describe('parse: the PostgreSQL grammar, positions in characters', () => {
   it('converts the byte offsets of parse-tree locations to character positions', async () => {
     const sql = "SELECT COUNT(*) FROM visits WHERE diagnosis = 'é😀' AND pg_sleep(1) IS NULL";
     const err = await refusal(sql);
-    expect(err.details!.position).to.equal(sql.indexOf('pg_sleep'));
+    expect(err.detailRecord.position).to.equal(sql.indexOf('pg_sleep'));
   });
 
   it('maps bytes and code points to UTF-16 indexes', () => {
@@ -155,8 +154,8 @@ describe('nesting depth', () => {
     const deep = `SELECT COUNT(*) FROM visits WHERE ${'NOT '.repeat(MAX_NESTING_DEPTH)}region <> 'x'`;
     const err = (await parseSql(deep).catch((e: unknown) => e)) as DpqError;
     expect(err.code).to.equal('SQL_NOT_ALLOWED');
-    expect(err.details?.construct).to.equal('nesting depth');
-    expect(deep.slice(err.details?.position as number)).to.match(/^NOT /);
+    expect(err.detailRecord.construct).to.equal('nesting depth');
+    expect(deep.slice(err.detailRecord.position as number)).to.match(/^NOT /);
     const parens = `SELECT COUNT(*) FROM visits WHERE cost = ${'abs('.repeat(MAX_NESTING_DEPTH)}1${')'.repeat(MAX_NESTING_DEPTH)}`;
     expect(((await parseSql(parens).catch((e: unknown) => e)) as DpqError).code).to.equal('SQL_NOT_ALLOWED');
     const fine = `SELECT COUNT(*) FROM visits WHERE ${'NOT '.repeat(MAX_NESTING_DEPTH - 10)}region <> 'x'`;

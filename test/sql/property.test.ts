@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { DpqError } from '../../src/errors.ts';
-import { compile, decodeResult, planQuery } from '../../src/sql/index.ts';
-import { publicGroupCount } from '../../src/sql/plan.ts';
+import { decodeResult } from '../../src/queries/decode-result.ts';
+import { compile, planQuery } from '../../src/sql/index.ts';
+import { publicGroupCount } from '../../src/sql/plan/index.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { clinic, pgFixtureOnce } from './support.ts';
 
@@ -176,7 +177,7 @@ describe('property: the allowed grammar, end to end on PostgreSQL', function () 
         );
         expect(outcome, `mutation ${m}: ${sql}`).to.be.instanceOf(DpqError);
         expect(['SQL_NOT_ALLOWED', 'SQL_SYNTAX']).to.include((outcome as DpqError).code);
-        expect((outcome as DpqError).details?.position).to.be.a('number');
+        expect((outcome as DpqError).detailRecord.position).to.be.a('number');
       }),
       { numRuns: 300 },
     );

@@ -11,7 +11,7 @@
  * from the hash of the unit), so that the choice of rows can be replayed exactly.
  */
 import type { Column, Dataset } from '../../src/policy/schema.ts';
-import type { QueryPlan } from '../../src/sql/plan.ts';
+import type { QueryPlan } from '../../src/sql/plan/index.ts';
 import type { Cell, Warehouse } from '../../src/warehouse/adapter.ts';
 
 export interface ReferenceSpec {

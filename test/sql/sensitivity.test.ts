@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { QueryPlan } from '../../src/sql/plan.ts';
-import { countSensitivity, sumOfSquaresSensitivity, sumSensitivity, unitsSensitivity } from '../../src/sql/sensitivity.ts';
+import { countSensitivity, type QueryPlan, sumOfSquaresSensitivity, sumSensitivity, unitsSensitivity } from '../../src/sql/plan/index.ts';
 import { hospital, plan } from './support.ts';
 
 const sensitivities = (p: QueryPlan): string[] =>

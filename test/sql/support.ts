@@ -11,12 +11,13 @@ import { DpqError } from '../../src/errors.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { datasetSchema, type Dataset } from '../../src/policy/schema.ts';
 import { planQuery } from '../../src/sql/index.ts';
-import type { QueryPlan } from '../../src/sql/plan.ts';
-import type { ValidateOptions } from '../../src/sql/validate.ts';
+import type { QueryPlan } from '../../src/sql/plan/index.ts';
+import type { ValidateOptions } from '../../src/sql/validate/index.ts';
 import type { Warehouse } from '../../src/warehouse/adapter.ts';
 import { loadDemo } from '../../src/warehouse/demo.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
-import { createPgliteWarehouse, openPglite } from '../../src/warehouse/pglite.ts';
+import { openPglite } from '../../src/postgres/pglite.ts';
+import { createPgliteWarehouse } from '../../src/warehouse/pglite.ts';
 import { postgresCluster } from '../support/cluster.ts';
 
 export const clinic: Dataset = loadPolicy('policies', {}).policy.datasets.clinic!;

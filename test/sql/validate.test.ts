@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { FilterNode, GroupKeyNode, QueryPlan } from '../../src/sql/plan.ts';
+import type { FilterNode, GroupKeyNode, QueryPlan } from '../../src/sql/plan/index.ts';
 import { hospital, plan, refusal } from './support.ts';
 
 const filterOf = (p: QueryPlan): FilterNode => {
@@ -148,7 +148,7 @@ describe('validate: the allowed subset becomes a plan', () => {
 
     it('needs δ > 0 for private keys only', async () => {
       const err = await refusal('SELECT diagnosis, COUNT(*) FROM visits GROUP BY diagnosis', { delta: 0 });
-      expect(err.details!.hint).to.match(/delta/);
+      expect(err.detailRecord.hint).to.match(/delta/);
       expect((await plan('SELECT region, COUNT(*) FROM visits GROUP BY region', { delta: 0 })).partitions.kind).to.equal('public');
       expect((await plan('SELECT diagnosis, COUNT(*) FROM visits GROUP BY diagnosis', { delta: 1e-9 })).partitions.kind).to.equal('private');
     });

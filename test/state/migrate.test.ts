@@ -4,7 +4,7 @@ import { migrate } from '../../src/state/migrate.ts';
 import { MIGRATIONS } from '../../src/state/migrations.ts';
 import { createPgStateStore } from '../../src/state/pg.ts';
 import { createPgliteStateStore } from '../../src/state/pglite.ts';
-import { openPglite } from '../../src/warehouse/pglite.ts';
+import { openPglite } from '../../src/postgres/pglite.ts';
 import { postgresCluster } from '../support/cluster.ts';
 
 describe('state store migrations', function () {

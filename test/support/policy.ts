@@ -18,6 +18,24 @@ export function policyDir(edits: Record<string, (text: string) => string> = {}, 
   return dir;
 }
 
+/** A textual edit of one demo policy file: `[file, from, to]`. */
+export type PolicyEdit = readonly [file: string, from: string | RegExp, to: string];
+
+/** Text edits as `policyDir` edit functions (composed per file); an edit that does not apply throws. */
+export function textEdits(edits: readonly PolicyEdit[]): Record<string, (text: string) => string> {
+  const byFile: Record<string, (text: string) => string> = {};
+  for (const [file, from, to] of edits) {
+    const before = byFile[file] ?? ((t: string) => t);
+    byFile[file] = (text) => {
+      const prior = before(text);
+      const after = prior.replace(from, to);
+      if (after === prior) throw new Error(`test policy edit did not apply: ${file} ${String(from)}`);
+      return after;
+    };
+  }
+  return byFile;
+}
+
 /** The loaded policy of such a folder. */
 export function policyVariant(edits: Record<string, (text: string) => string> = {}): Policy {
   return loadPolicy(policyDir(edits), {}).policy;

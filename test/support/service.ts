@@ -19,7 +19,7 @@ import type { Policy } from '../../src/policy/schema.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { listen, type RunningServer } from '../../src/server.ts';
 import { loadDemo } from '../../src/warehouse/demo.ts';
-import { openPglite } from '../../src/warehouse/pglite.ts';
+import { openPglite } from '../../src/postgres/pglite.ts';
 import { postgresCluster } from './cluster.ts';
 
 export type Backend = 'pg' | 'pglite';

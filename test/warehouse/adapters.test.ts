@@ -3,7 +3,8 @@ import pg from 'pg';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { type Warehouse, WarehouseError } from '../../src/warehouse/adapter.ts';
 import { createPgWarehouse } from '../../src/warehouse/pg.ts';
-import { createPgliteWarehouse, openPglite } from '../../src/warehouse/pglite.ts';
+import { openPglite } from '../../src/postgres/pglite.ts';
+import { createPgliteWarehouse } from '../../src/warehouse/pglite.ts';
 import { ensureReaderRole, READER_ROLE } from '../../src/warehouse/reader-role.ts';
 import { createDemoDatabase, createDemoDataDir } from '../support/service.ts';
 

@@ -5,7 +5,7 @@ import { forbidden, invalidRequest } from '../../errors.ts';
 import { may } from '../../policy/authorize.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 
 /** A review covers the last 30 days unless told otherwise. */
 export const DEFAULT_REVIEW_DAYS = 30;

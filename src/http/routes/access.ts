@@ -9,7 +9,7 @@ import { listVisible, readRequest } from '../../access/read.ts';
 import { approveBody, cancelBody, createBody, denyBody, idParams, listQuery, revokeBody } from '../../access/schemas.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 
 type Locals = Parameters<typeof principalOf>[0];
 

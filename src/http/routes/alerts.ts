@@ -5,7 +5,7 @@ import { forbidden } from '../../errors.ts';
 import { may } from '../../policy/authorize.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 
 export const alertsQuery = z.strictObject({
   /** The seq of the last alert seen (`al_<seq>`, or the number); the answer's `next`. */

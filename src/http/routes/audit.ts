@@ -6,7 +6,7 @@ import { forbidden } from '../../errors.ts';
 import { may } from '../../policy/authorize.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 
 /** `actor=alice` or `actor=alice,sam`: one value or a comma-separated list. */
 const values = z

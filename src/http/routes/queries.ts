@@ -10,7 +10,7 @@ import type { Services } from '../../services.ts';
 import type { RouteModule } from '../app.ts';
 import { principalOf } from '../middleware.ts';
 import type { DeepReadonly, HistoryDetail, HistoryList } from '../schemas.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 
 const queryId = z.string().regex(/^q_[A-Za-z0-9_-]{1,64}$/, 'not a query id');
 const actor = z.string().min(1).max(200).optional();

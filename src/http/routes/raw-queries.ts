@@ -3,7 +3,7 @@ import { accessContext } from '../../access/context.ts';
 import { runRawQuery } from '../../access/raw-query.ts';
 import { rawQueryBody } from '../../access/schemas.ts';
 import type { RouteModule } from '../app.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 import { actorOf } from './access.ts';
 
 export const rawQueryRoutes: RouteModule = (router, services) => {

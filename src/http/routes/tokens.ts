@@ -3,7 +3,7 @@ import { accessContext } from '../../access/context.ts';
 import { revealTokens } from '../../access/reveal.ts';
 import { revealBody } from '../../access/schemas.ts';
 import type { RouteModule } from '../app.ts';
-import { parseInput } from '../validate.ts';
+import { parseInput } from '../parse-input.ts';
 import { actorOf } from './access.ts';
 
 export const tokenRoutes: RouteModule = (router, services) => {
