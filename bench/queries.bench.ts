@@ -2,7 +2,8 @@
  * Small DP queries end to end (HTTP, auth, validation, ledger, audit, warehouse, noise) against a
  * dpq server process on the demo dataset, at 1, 8 and 32 concurrent clients; cached replays; and
  * pgbench's TPC-B (a write-heavy transaction mix) on the same PostgreSQL server in the same run,
- * as the reference.
+ * as the reference; a bare `GET /healthz` as the reference of replays; the dpq process's resident
+ * memory (peak under the 32-client load, and at start and end of a soak of mixed queries).
  */
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
@@ -10,7 +11,7 @@ import { mintToken } from '../src/http/auth.ts';
 import { loadDemo } from '../src/warehouse/demo.ts';
 import { findPgBin } from '../test/support/postgres.ts';
 import { spawnServer } from '../test/support/service.ts';
-import { type BenchContext, type BenchRow, closedLoop, percentile, queryPoster, unlimitedBudgetPolicy } from './types.ts';
+import { type BenchContext, type BenchRow, closedLoop, percentile, queryPoster, residentMemory, unlimitedBudgetPolicy } from './types.ts';
 
 const SECONDS = 8;
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
@@ -38,6 +39,51 @@ function pgbench(ctx: BenchContext, url: string, clients: number): number {
   if (m === null) throw new Error(`pgbench output not understood: ${run.stdout}${run.stderr}`);
   ctx.log(`pgbench -c ${clients}: ${m[1]} tps`);
   return Number(m[1]);
+}
+
+/**
+ * Statements and transactions PostgreSQL ran per call of `call` (state store and warehouse, the same
+ * database here), counted by pg_stat_statements over `n` sequential calls: figures the machine's
+ * load does not change.
+ */
+async function roundTrips(url: string, n: number, call: (i: number) => Promise<boolean>): Promise<{ statements: number; transactions: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await c.query('SELECT pg_stat_statements_reset()');
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (await call(i)) ok++;
+    const { rows } = await c.query<{ statements: string; transactions: string }>(
+      `SELECT coalesce(sum(calls), 0) AS statements, coalesce(sum(calls) FILTER (WHERE query ILIKE 'COMMIT%'), 0) AS transactions
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND query NOT ILIKE '%pg_stat_statements%'`,
+    );
+    return { statements: Number(rows[0]!.statements) / ok, transactions: Number(rows[0]!.transactions) / ok };
+  } finally {
+    await c.end();
+  }
+}
+
+/** Peak RSS so far (the 32-client loads ran), then RSS at start and end of a soak of mixed queries at 8 clients. */
+async function memoryRows(ctx: BenchContext, pid: number, post: (sql: string) => Promise<boolean>, next: () => number): Promise<BenchRow[]> {
+  const peak = residentMemory(pid);
+  if (peak === undefined) return [];
+  const rows: BenchRow[] = [{ scenario: 'dpq memory', figure: 'peak RSS, after the 32-client loads', value: peak.peak, unit: 'MiB' }];
+  const mixed = [
+    (i: number) => `SELECT COUNT(*) FROM patients WHERE birth_year > ${1900 + (i % 100_000)}`,
+    (i: number) => `SELECT region, COUNT(*), AVG(cost) FROM visits WHERE cost > ${i % 1_000_000} GROUP BY region`,
+    () => 'SELECT region, COUNT(*) FROM visits GROUP BY region',
+    (i: number) => `SELECT sex, COUNT(*) FROM patients WHERE birth_year < ${2026 - (i % 100)} GROUP BY sex`,
+  ];
+  const start = residentMemory(pid)!;
+  const soak = await closedLoop(8, ctx.soakSeconds, (i) => post(mixed[i % mixed.length]!(next())));
+  const end = residentMemory(pid)!;
+  ctx.log(`soak ${ctx.soakSeconds} s: ${soak.ok} answered; RSS ${start.rss.toFixed(0)} → ${end.rss.toFixed(0)} MiB (peak ${end.peak.toFixed(0)})`);
+  const scenario = `dpq memory, ${ctx.soakSeconds} s soak of mixed queries (8 clients)`;
+  rows.push({ scenario, figure: 'RSS at start', value: start.rss, unit: 'MiB' });
+  rows.push({ scenario, figure: 'RSS at end', value: end.rss, unit: 'MiB', reference: { scenario, figure: 'RSS at start' } });
+  return rows;
 }
 
 export default async function queriesBench(ctx: BenchContext): Promise<BenchRow[]> {
@@ -83,8 +129,19 @@ export default async function queriesBench(ctx: BenchContext): Promise<BenchRow[
     // Cached replays: the same request again and again.
     await post('SELECT region, COUNT(*) FROM visits GROUP BY region');
     const cached = await closedLoop(32, SECONDS, () => post('SELECT region, COUNT(*) FROM visits GROUP BY region'));
-    rows.push({ scenario: 'cached replay, 32 clients', figure: 'throughput', value: cached.rate, unit: 'replays/s', reference: pgRef });
+    const health = await closedLoop(32, SECONDS, async () => (await fetch(`${server.url}/healthz`).then(async (r) => (await r.arrayBuffer(), r.ok))));
+    const healthRef = { scenario: 'bare GET /healthz, 32 clients', figure: 'throughput' };
+    rows.push({ scenario: healthRef.scenario, figure: 'throughput', value: health.rate, unit: 'requests/s' });
+    rows.push({ scenario: 'cached replay, 32 clients', figure: 'throughput', value: cached.rate, unit: 'replays/s', reference: healthRef });
     rows.push({ scenario: 'cached replay, 32 clients', figure: 'p50 latency', value: percentile(cached.latencies, 0.5), unit: 'ms' });
+    const small = await roundTrips(url, 50, () => post(`SELECT COUNT(*) FROM patients WHERE birth_year > ${1900 + (seq++ % 100_000)} AND sex = 'F'`));
+    const replays = await roundTrips(url, 50, () => post('SELECT region, COUNT(*) FROM visits GROUP BY region'));
+    ctx.log(`per answered query: ${small.statements} statements, ${small.transactions} commits; per replay: ${replays.statements}, ${replays.transactions}`);
+    rows.push({ scenario: 'small DP query, 1 client', figure: 'statements per answer', value: small.statements, unit: 'statements' });
+    rows.push({ scenario: 'small DP query, 1 client', figure: 'commits per answer', value: small.transactions, unit: 'transactions' });
+    rows.push({ scenario: 'cached replay, 1 client', figure: 'statements per replay', value: replays.statements, unit: 'statements' });
+    rows.push({ scenario: 'cached replay, 1 client', figure: 'commits per replay', value: replays.transactions, unit: 'transactions' });
+    rows.push(...(await memoryRows(ctx, server.child.pid!, post, () => seq++)));
   } finally {
     await server.stop();
   }

@@ -16,10 +16,14 @@ export interface BenchRow {
   readonly unit: string;
   /** The row this one is compared with: `{scenario, figure}`. */
   readonly reference?: { readonly scenario: string; readonly figure: string };
+  /** The SQL this row ran, when it is a hand-written reference (kept in latest.json). */
+  readonly sql?: string;
 }
 
 export interface BenchContext {
   readonly cluster: Cluster;
+  /** How long the memory soak runs (`--soak=<seconds>`). */
+  readonly soakSeconds: number;
   /** Progress messages go to stderr, so the table on stdout stays clean. */
   log(message: string): void;
 }
@@ -60,6 +64,17 @@ export async function closedLoop(clients: number, seconds: number, call: (i: num
     }),
   );
   return { ok, rate: ok / ((performance.now() - start) / 1000), latencies: latencies.sort((a, b) => a - b) };
+}
+
+/** Resident memory of a process now and at its peak (Linux /proc), in MiB; undefined elsewhere. */
+export function residentMemory(pid: number): { rss: number; peak: number } | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The demo policies with budgets too large to run out during a benchmark, in a temp folder. */

@@ -18,11 +18,12 @@ export async function applyTopUp(ctx: AccessContext, tx: StateQuery, r: AccessRe
       action: 'budget.topup',
       dataset: r.dataset,
       outcome: 'ok',
-      epsilon: amount.epsilon,
-      delta: amount.delta,
+      // An entry's ε/δ is what it charged (api.md, Audit): a top-up charges nothing, it raises a limit.
+      epsilon: 0,
+      delta: 0,
       requestId: r.id,
       httpRequestId,
-      details: { principal: r.requester, period, justification: r.justification, ticket: r.ticket },
+      details: { principal: r.requester, period, topUp: amount, justification: r.justification, ticket: r.ticket },
     },
   ];
 }

@@ -96,13 +96,27 @@ async function ensureAccounts(tx: StateQuery, key: AccountKey, principals: reado
   );
 }
 
-/** Write new totals for several principals of one account key, in one statement. */
-async function writeTotals(tx: StateQuery, key: AccountKey, updates: readonly (readonly [string, LedgerTotals])[], at: Date): Promise<void> {
+/**
+ * Write new totals for several principals of one account key and append the release's events, in
+ * one statement (one round trip while the account rows are locked).
+ */
+async function writeTotals(
+  tx: StateQuery,
+  key: AccountKey,
+  updates: readonly (readonly [string, LedgerTotals])[],
+  entry: { readonly kind: 'query' | 'metric' | 'refund'; readonly events: readonly PrivacyEvent[]; readonly reference: string; readonly sign: 1 | -1 },
+  at: Date,
+): Promise<void> {
+  const { events, sign } = entry;
   await tx.query(
-    `UPDATE dpq.budget_accounts AS a SET eps_micro = v.e, delta_pico = v.d, rho_pico = v.r, zrho_pico = v.zr, zdelta_pico = v.zd,
-       updated_at = $7
-     FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int8[], $8::int8[], $9::int8[]) AS v(p, e, d, r, zr, zd)
-     WHERE a.principal = v.p AND a.dataset = $1 AND a.period = $2`,
+    `WITH totals AS (
+       UPDATE dpq.budget_accounts AS a SET eps_micro = v.e, delta_pico = v.d, rho_pico = v.r, zrho_pico = v.zr, zdelta_pico = v.zd,
+         updated_at = $7
+       FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int8[], $15::int8[], $16::int8[]) AS v(p, e, d, r, zr, zd)
+       WHERE a.principal = v.p AND a.dataset = $1 AND a.period = $2
+     )
+     INSERT INTO dpq.budget_events (at, principal, dataset, period, kind, mechanism, eps_micro, delta_pico, rho_pico, reference)
+     SELECT $7, $8, $1, $2, $9, m, e, d, r, $14 FROM unnest($10::text[], $11::int8[], $12::int8[], $13::int8[]) AS v(m, e, d, r)`,
     [
       key.dataset,
       key.period,
@@ -111,6 +125,13 @@ async function writeTotals(tx: StateQuery, key: AccountKey, updates: readonly (r
       updates.map(([, t]) => t.deltaPico),
       updates.map(([, t]) => t.rhoPico),
       at.toISOString(),
+      key.principal,
+      entry.kind,
+      events.map((e) => e.mechanism),
+      events.map((e) => sign * e.epsilon),
+      events.map((e) => sign * e.delta),
+      events.map((e) => sign * e.rho),
+      entry.reference,
       updates.map(([, t]) => t.zrhoPico),
       updates.map(([, t]) => t.zdeltaPico),
     ],
@@ -175,37 +196,8 @@ export async function reserve(tx: StateQuery, input: ReserveInput): Promise<Rese
     }
     updates.push([TOTAL, totalAfter]);
   }
-  await writeTotals(tx, key, updates, input.at);
-  await insertEvents(tx, key, input.kind, input.events, input.reference, input.at, 1);
+  await writeTotals(tx, key, updates, { kind: input.kind, events: input.events, reference: input.reference, sign: 1 }, input.at);
   return { ok: true, status: status(ownLimit, ownSpentAfter) };
-}
-
-async function insertEvents(
-  tx: StateQuery,
-  key: AccountKey,
-  kind: 'query' | 'metric' | 'refund',
-  events: readonly PrivacyEvent[],
-  reference: string,
-  at: Date,
-  sign: 1 | -1,
-): Promise<void> {
-  if (events.length === 0) return;
-  await tx.query(
-    `INSERT INTO dpq.budget_events (at, principal, dataset, period, kind, mechanism, eps_micro, delta_pico, rho_pico, reference)
-     SELECT $1, $2, $3, $4, $5, m, e, d, r, $10 FROM unnest($6::text[], $7::int8[], $8::int8[], $9::int8[]) AS v(m, e, d, r)`,
-    [
-      at.toISOString(),
-      key.principal,
-      key.dataset,
-      key.period,
-      kind,
-      events.map((e) => e.mechanism),
-      events.map((e) => sign * e.epsilon),
-      events.map((e) => sign * e.delta),
-      events.map((e) => sign * e.rho),
-      reference,
-    ],
-  );
 }
 
 /**
@@ -220,9 +212,9 @@ export async function refund(tx: StateQuery, input: Omit<ReserveInput, 'limit'>)
     tx,
     key,
     rows.map((row) => [row.principal, input.events.reduce((t, e) => addEvent(t, e, -1), totalsOf(row))] as const),
+    { kind: 'refund', events: input.events, reference: input.reference, sign: -1 },
     input.at,
   );
-  await insertEvents(tx, key, 'refund', input.events, input.reference, input.at, -1);
 }
 
 /** Add an approved budget request to a principal's limit for the period. */

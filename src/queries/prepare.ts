@@ -9,7 +9,7 @@ import type { Limit } from '../budget/ledger.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
 import type { Services } from '../services.ts';
-import { filterNodes, fingerprint, type MeasurementNode, planQuery, type QueryPlan, redact, shapeFingerprint } from '../sql/index.ts';
+import { filterNodes, fingerprint, keyColumnsOf, type MeasurementNode, planQuery, type QueryPlan, redact, shapeFingerprint } from '../sql/index.ts';
 import { findKeyedTables } from '../warehouse/keyed-tables.ts';
 import type { QueryParams } from './params.ts';
 
@@ -96,7 +96,7 @@ export function columnsRead(plan: QueryPlan): string[] {
   const add = (c: { table: number; name: string } | undefined): void => {
     if (c !== undefined) names.add(`${plan.tables[c.table]!.name}.${c.name}`);
   };
-  for (const k of plan.keys) add(k.expression.kind === 'column' ? k.expression : k.expression.column);
+  for (const k of plan.keys) keyColumnsOf(k.expression).forEach(add);
   for (const a of plan.aggregates) add(a.column);
   if (plan.filter !== undefined) {
     for (const f of filterNodes(plan.filter)) if ('column' in f) add(f.column);

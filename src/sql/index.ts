@@ -25,7 +25,7 @@ export { compile, type CompiledQuery, type OutputColumn } from './compile/index.
 export { fingerprint, parseSql, ready, redact, shapeFingerprint } from './parse/index.ts';
 export type { ParsedSql } from './parse/index.ts';
 export type * from './plan/index.ts';
-export { binLowerEdge, binOf, describePlan, HISTOGRAM_BINS, l2 } from './plan/index.ts';
+export { binLowerEdge, binOf, describePlan, HISTOGRAM_BINS, keyColumnsOf, l2 } from './plan/index.ts';
 export { compileRaw, isClear, MAX_SELECT_ITEMS, validateRaw } from './raw/index.ts';
 export type { CompiledRawQuery, RawColumn, RawOptions, RawOrderBy, RawPlan } from './raw/index.ts';
 export { filterNodes, validate } from './validate/index.ts';

@@ -104,7 +104,9 @@ describe('JIT access: request lifecycle (pg)', function () {
     await expectCall(svc, 'POST', `/v1/access-requests/${created.id}/cancel`, 'alice', {}, 409, 'CONFLICT');
     await approve(svc, created.id, 'bob', 409, 'CONFLICT');
     const topup = (await auditEntries(svc)).find((e) => e.action === 'budget.topup' && e.requestId === created.id);
-    expect(topup).to.deep.include({ actor: 'carol', epsilon: 2, delta: 1e-7, outcome: 'ok' });
+    // An entry's ε/δ is what it charged: the top-up's amount is a detail, not a charge.
+    expect(topup).to.deep.include({ actor: 'carol', epsilon: 0, delta: 0, outcome: 'ok' });
+    expect(topup!.details.topUp).to.deep.equal({ epsilon: 2, delta: 1e-7 });
   });
 
   it('accepts the requestAccess bodies of a BUDGET_EXHAUSTED error as they are', async () => {

@@ -65,6 +65,20 @@ for (const backend of BACKENDS) {
       expect(a.budget.delta.spent).to.equal(1e-7);
     });
 
+    it('releases a CASE bucket as a public key (every listed value, in order, no δ) and a FILTER aggregate at the cost of an aggregate', async () => {
+      const sql = "SELECT CASE WHEN cost < 100 THEN 'low' WHEN cost < 1000 THEN 'mid' ELSE 'high' END AS band, COUNT(*) AS n, COUNT(*) FILTER (WHERE region = 'north') AS north FROM visits GROUP BY band";
+      const res = await post({ sql, epsilon: 0.5 });
+      expect(res.status).to.equal(200);
+      const a = (await res.json()) as Answer;
+      expect(a.columns).to.deep.equal(['band', 'n', 'north']);
+      expect(a.rows.map((r) => r.band)).to.deep.equal(['low', 'mid', 'high']);
+      for (const r of a.rows) for (const c of ['n', 'north']) expect(Number.isInteger(r[c]) && (r[c] as number) >= 0, c).to.equal(true);
+      expect(a.privacy).to.deep.include({ epsilon: 0.5, delta: 0, partitionSelection: 'public' });
+      expect(a.privacy.split).to.have.length(2);
+      expect(a.accuracy.north!.ci![1]).to.be.greaterThan(0);
+      expect(a.budget.epsilon.spent).to.equal(0.5);
+    });
+
     it('refuses ε outside the dataset limits with 400 and charges nothing', async () => {
       for (const epsilon of [5, 0.001]) {
         const res = await post({ sql: REGION_SQL, epsilon });
@@ -183,7 +197,7 @@ describe('validation refusals never reach the warehouse (pg_stat_statements)', f
   it('refuses hostile SQL at validation: no statement on the dataset tables, no charge', async () => {
     // A fresh service: not even the catalog has been read yet.
     const before = await warehouseCalls();
-    for (const sql of ['SELECT * FROM visits', 'SELECT COUNT(*) FROM visits; DROP TABLE visits', 'SELECT SUM(cost*2) FROM visits', 'SELECT COUNT(*) FROM visits WHERE cost > pg_sleep(1)', 'SELEC 1']) {
+    for (const sql of ['SELECT * FROM visits', 'SELECT COUNT(*) FROM visits; DROP TABLE visits', 'SELECT SUM(cost*2) FROM visits', 'SELECT COUNT(*) FROM visits WHERE cost > pg_sleep(1)', 'SELEC 1', 'SELECT COUNT(*) FILTER (WHERE region IN (SELECT region FROM visits)) FROM visits', "SELECT CASE WHEN cost < 100 THEN diagnosis ELSE 'x' END, COUNT(*) FROM visits GROUP BY 1", 'SELECT SUM(CASE WHEN cost > 100 THEN cost ELSE 0 END) FROM visits']) {
       const res = await svc.request('POST', '/v1/queries', { principal: 'alice', body: { sql } });
       expect(res.status, sql).to.be.oneOf([400, 422]);
     }

@@ -79,7 +79,10 @@ const AGGREGATE_REFUSED: readonly (readonly [string, string])[] = [
   ['SELECT SUM(diagnosis) FROM visits', 'SUM(diagnosis)'],
   ['SELECT pg_catalog.count(*) FROM visits', 'function pg_catalog.count'],
   ['SELECT COUNT(*) OVER () FROM visits', 'window function'],
-  ['SELECT COUNT(*) FILTER (WHERE cost > 100) FROM visits', 'FILTER'],
+  ['SELECT COUNT(*) FILTER (WHERE patient_id IN (SELECT patient_id FROM patients)) FROM visits', 'subquery'],
+  ["SELECT COUNT(*) FILTER (WHERE notes LIKE 'follow%') FROM visits", 'column notes'],
+  ['SELECT SUM(cost) FILTER (WHERE cost / 0 > 1) FROM visits', 'operator /'],
+  ['SELECT COUNT(*) FILTER (WHERE pg_sleep(1) IS NULL) FROM visits', 'function pg_sleep'],
   ['SELECT DISTINCT COUNT(*) FROM visits', 'DISTINCT'],
   ['SELECT COUNT(*) FROM visits GROUP BY ROLLUP (region)', 'GROUPING SETS'],
   // joins and tables outside the policy

@@ -41,6 +41,85 @@ FROM "agg"`);
     expect(c.outputs).to.deep.equal([{ kind: 'measure', aggregate: 0, measure: 'count', measurement: 0 }]);
   });
 
+  it('FILTER (WHERE …): the condition is a flag computed in src and carried through bounding (which ignores it); each aggregate reads the rows where it holds', async () => {
+    const c = await sqlOf('SELECT COUNT(*) FILTER (WHERE cost > 100), SUM(cost) FILTER (WHERE cost > 100) FROM visits');
+    expect(c.sql).to.equal(`WITH "src" AS (
+  SELECT "t0"."patient_id" AS "u",
+         COALESCE("t0"."cost" > $1::numeric, false) AS "r0",
+         "t0"."cost" AS "r1"
+  FROM "public"."visits" AS "t0"
+  WHERE "t0"."patient_id" IS NOT NULL
+),
+"bounded" AS (
+  SELECT "r0",
+         "r1",
+         row_number() OVER "w" AS "rn"
+  FROM (SELECT "u", "r0", "r1", hash_numeric_extended(COALESCE("r1"::numeric, 0), hashint4extended(COALESCE("r0"::int4, 0), hashtextextended("u"::text, 0))) AS "hr"
+        FROM "src") AS "h"
+  WINDOW "w" AS (PARTITION BY "u" ORDER BY "hr", "r0", "r1")
+),
+"rows" AS (
+  SELECT "r0",
+         CASE WHEN "r0" THEN CASE WHEN "r1" IS NULL OR "r1" = 'NaN'::numeric THEN NULL ELSE round(LEAST(GREATEST("r1", $2::numeric), $3::numeric) * $4::numeric)::int8 END END AS "x0"
+  FROM "bounded"
+  WHERE "rn" <= $5::int8
+  OFFSET 0
+),
+"agg" AS (
+  SELECT count(*) FILTER (WHERE "r0") AS "m0",
+         COALESCE(sum("x0"), 0) AS "m1"
+  FROM "rows"
+)
+SELECT "m0", "m1"
+FROM "agg"`);
+    expect(c.params).to.deep.equal(['100','0','5000','100','20']);
+    checkPlaceholders(c);
+  });
+
+  it('a CASE bucket key: conditions as in WHERE, results as parameters, its listed results as a public domain (no partition selection)', async () => {
+    const p = await plan("SELECT CASE WHEN region = 'north' THEN true ELSE false END AS northern, COUNT(*) FROM visits GROUP BY northern", { delta: 0 });
+    expect(p.partitions).to.deep.equal({ kind: 'public', groups: 2 });
+    expect(p.keys[0]!.domain).to.deep.equal({ kind: 'public', source: 'derived', values: [true, false], contiguous: false });
+    const c = compile(p);
+    expect(c.sql).to.equal(`WITH "src" AS (
+  SELECT "t0"."patient_id" AS "u",
+         CASE WHEN "t0"."region" = $1::text THEN $2::boolean ELSE $3::boolean END AS "k0"
+  FROM "public"."visits" AS "t0"
+  WHERE "t0"."patient_id" IS NOT NULL
+    AND CASE WHEN "t0"."region" = $1::text THEN $2::boolean ELSE $3::boolean END IN ($4::boolean, $5::boolean)
+),
+"pairs" AS (
+  SELECT "u", "k0", count(*) AS "c"
+  FROM "src"
+  GROUP BY "u", "k0"
+),
+"bounded" AS (
+  SELECT "k0",
+         LEAST("c", $6::int8 - (sum("c") OVER "w" - "c")) AS "n",
+         row_number() OVER "w" AS "kr"
+  FROM "pairs"
+  WINDOW "w" AS (PARTITION BY "u" ORDER BY hash_record_extended(ROW("k0"), hashtextextended("u"::text, 0)), "k0" ROWS UNBOUNDED PRECEDING)
+),
+"rows" AS (
+  SELECT "k0", "n", true AS "first"
+  FROM "bounded"
+  WHERE "kr" <= $7::int8 AND "n" > 0
+),
+"agg" AS (
+  SELECT "k0",
+         COALESCE(sum("n"), 0)::int8 AS "m0"
+  FROM "rows"
+  GROUP BY "k0"
+)
+SELECT "d0"."k0",
+       COALESCE("f"."m0", 0)
+FROM (VALUES (1, $4::boolean), (2, $5::boolean)) AS "d0"("o", "k0")
+  LEFT JOIN "agg" AS "f" ON "f"."k0" = "d0"."k0"
+ORDER BY "d0"."o"`);
+    expect(c.params).to.deep.equal(['north','true','false','true','false','20','4']);
+    checkPlaceholders(c);
+  });
+
   it('SUM and AVG by a public key: row-level bounding in a seeded hash order (every tie-breaker in the window’s own ORDER BY), clamping on the grid, the domain left-joined', async () => {
     const c = await sqlOf("SELECT region, SUM(cost), AVG(cost) FROM visits WHERE visited_on >= '2024-01-01' GROUP BY region");
     expect(c.sql).to.equal(`WITH "src" AS (

@@ -94,6 +94,59 @@ const CASES: readonly Case[] = [
     ref: visits({ where: "visits.diagnosis LIKE 'J%' OR visits.cost IS NULL", keys: [['visits.region', 'text']] }),
   },
   {
+    name: 'FILTER (WHERE …) on COUNT(*), COUNT(col), SUM, AVG and a quantile: bounding over all rows, each aggregate reads its own',
+    sql: "SELECT region, COUNT(*) FILTER (WHERE cost > 100), COUNT(diagnosis) FILTER (WHERE diagnosis LIKE 'J%' OR cost IS NULL), SUM(cost) FILTER (WHERE cost > 100), AVG(cost), AVG(cost) FILTER (WHERE cost > 100), MEDIAN(cost) FILTER (WHERE diagnosis <> 'J45') FROM visits GROUP BY region",
+    ref: visits({
+      keys: [['visits.region', 'text']],
+      raw: [
+        ['COALESCE((visits.cost > 100), false)', 'bool'],
+        ['(visits.diagnosis IS NOT NULL)', 'bool'],
+        ["COALESCE((visits.diagnosis LIKE 'J%' OR visits.cost IS NULL), false)", 'bool'],
+        ['visits.cost', 'numeric'],
+        ["COALESCE((visits.diagnosis <> 'J45'), false)", 'bool'],
+      ],
+      filters: { 0: 'visits.cost > 100', 1: "visits.diagnosis LIKE 'J%' OR visits.cost IS NULL", 2: 'visits.cost > 100', 4: 'visits.cost > 100', 5: "visits.diagnosis <> 'J45'" },
+    }),
+  },
+  {
+    name: 'FILTER on a private key (NULL is a key)',
+    sql: "SELECT diagnosis, COUNT(*), COUNT(*) FILTER (WHERE region IN ('north', 'east')) FROM visits GROUP BY diagnosis",
+    ref: visits({ keys: [['visits.diagnosis', 'text']], raw: [["COALESCE((visits.region IN ('north', 'east')), false)", 'bool']], filters: { 1: "visits.region IN ('north', 'east')" } }),
+  },
+  {
+    name: 'FILTER without GROUP BY, two filters on one column',
+    sql: "SELECT COUNT(*) FILTER (WHERE cost > 100), SUM(cost) FILTER (WHERE region = 'north'), SUM(cost) FILTER (WHERE NOT region = 'north') FROM visits",
+    ref: visits({
+      raw: [
+        ['COALESCE((visits.cost > 100), false)', 'bool'],
+        ["COALESCE((visits.region = 'north'), false)", 'bool'],
+        ['visits.cost', 'numeric'],
+        ["COALESCE(NOT (visits.region = 'north'), false)", 'bool'],
+      ],
+      filters: { 0: 'visits.cost > 100', 1: "visits.region = 'north'", 2: "NOT (visits.region = 'north')" },
+    }),
+  },
+  {
+    name: 'a CASE bucket key: a public domain of its listed results, in the order written, no partition selection',
+    sql: "SELECT CASE WHEN cost < 100 THEN 'low' WHEN cost < 1000 THEN 'mid' ELSE 'high' END AS band, COUNT(*), SUM(cost) FROM visits GROUP BY 1",
+    ref: visits({
+      keys: [["CASE WHEN visits.cost < 100 THEN 'low' WHEN visits.cost < 1000 THEN 'mid' ELSE 'high' END", 'text']],
+      raw: [['visits.cost', 'numeric']],
+    }),
+  },
+  {
+    name: 'an integer CASE bucket without ELSE (unmatched rows dropped) next to a public key, with a FILTER',
+    sql: "SELECT region, CASE WHEN diagnosis LIKE 'J%' OR diagnosis = 'E11' THEN 1 WHEN cost BETWEEN 0 AND 50 THEN 2 END, COUNT(*) FILTER (WHERE cost > 10), AVG(cost) FROM visits GROUP BY region, 2",
+    ref: visits({
+      keys: [
+        ['visits.region', 'text'],
+        ["CASE WHEN visits.diagnosis LIKE 'J%' OR visits.diagnosis = 'E11' THEN 1 WHEN visits.cost BETWEEN 0 AND 50 THEN 2 END::int8", 'int8'],
+      ],
+      raw: [['COALESCE((visits.cost > 10), false)', 'bool'], ['visits.cost', 'numeric']],
+      filters: { 0: 'visits.cost > 10' },
+    }),
+  },
+  {
     name: 'empty input without GROUP BY: exactly one row of zeros',
     sql: "SELECT COUNT(*), SUM(cost), AVG(cost), MEDIAN(cost), COUNT(DISTINCT patient_id) FROM visits WHERE region = 'nowhere'",
     ref: visits({ where: "visits.region = 'nowhere'", raw: [['visits.cost', 'numeric']] }),

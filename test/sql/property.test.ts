@@ -36,6 +36,11 @@ const FROM: Readonly<Record<Source, readonly string[]>> = {
   join: ['visits v JOIN patients p ON v.patient_id = p.patient_id', 'visits AS v INNER JOIN patients AS p USING (patient_id)', 'patients p JOIN visits v ON v.patient_id = p.patient_id'],
 };
 
+/** An aggregate, sometimes with a FILTER (WHERE …) (not on COUNT(DISTINCT unit), which refuses it). */
+function filteredAggregateArb(s: Source): fc.Arbitrary<string> {
+  return fc.tuple(aggregateArb(s), fc.option(predicateArb(s), { nil: undefined })).map(([a, p]) => (p === undefined || a.startsWith('COUNT(DISTINCT') ? a : `${a} FILTER (WHERE ${p})`));
+}
+
 function aggregateArb(s: Source): fc.Arbitrary<string> {
   const bounded = [...(s === 'patients' ? [] : [V('cost', s)]), ...(s === 'visits' ? [] : [P('birth_year', s)])];
   const countable = [
@@ -54,9 +59,16 @@ function aggregateArb(s: Source): fc.Arbitrary<string> {
 
 function keyArb(s: Source): fc.Arbitrary<string> {
   const plain = [...(s === 'patients' ? [] : ['region', 'diagnosis'].map((c) => V(c, s))), ...(s === 'visits' ? [] : ['sex', 'zip', 'birth_year'].map((c) => P(c, s)))];
-  if (s === 'patients') return fc.constantFrom(...plain);
+  const bucket = fc
+    .tuple(fc.array(predicateArb(s), { minLength: 1, maxLength: 3 }), fc.boolean(), fc.boolean())
+    .map(([conds, text, otherwise]) => {
+      const lit = (i: number): string => (text ? `'b${i}'` : String(i));
+      return `CASE ${conds.map((c, i) => `WHEN ${c} THEN ${lit(i)}`).join(' ')}${otherwise ? ` ELSE ${lit(conds.length)}` : ''} END`;
+    });
+  if (s === 'patients') return fc.oneof(fc.constantFrom(...plain), bucket);
   return fc.oneof(
     fc.constantFrom(...plain),
+    bucket,
     fc.constantFrom('day', 'week', 'month', 'quarter', 'year').map((u) => `date_trunc('${u}', ${V('visited_on', s)})`),
     fc.constantFrom('day', 'dow', 'isodow', 'doy', 'week', 'month', 'quarter', 'year', 'isoyear').map((f) => `extract(${f} FROM ${V('visited_on', s)})`),
   );
@@ -88,7 +100,7 @@ const queryArb: fc.Arbitrary<Query> = fc.constantFrom<Source>('visits', 'patient
   fc.record({
     source: fc.constant(source),
     upper: fc.boolean(),
-    aggregates: fc.array(aggregateArb(source), { minLength: 1, maxLength: 3 }),
+    aggregates: fc.array(filteredAggregateArb(source), { minLength: 1, maxLength: 3 }),
     keys: fc.uniqueArray(keyArb(source), { maxLength: 2 }),
     where: fc.array(predicateArb(source), { maxLength: 3 }),
     whereOp: fc.constantFrom<'AND' | 'OR'>('AND', 'OR'),
@@ -142,6 +154,9 @@ const MUTATIONS: readonly ((q: Query) => string)[] = [
   (q) => render(q, { prefix: '' }).replace(/^select/i, 'SELECT DISTINCT'),
   (q) => `${render(q, { orderBy: undefined, limit: undefined })} FOR UPDATE`,
   (q) => render(q, { fromText: q.source === 'join' ? 'visits v LEFT JOIN patients p USING (patient_id)' : `${FROM[q.source][0]}, patients` }),
+  (q) => render(q, { keys: [...q.keys, q.source === 'patients' ? "CASE WHEN sex = 'F' THEN zip ELSE 'x' END" : `CASE WHEN ${V('cost', q.source)} > 1 THEN ${V('region', q.source)} END`] }),
+  (q) => render(q, { keys: [...q.keys, q.source === 'patients' ? 'CASE WHEN sex = (SELECT 1) THEN 1 END' : `CASE WHEN ${V('cost', q.source)} * 2 > 1 THEN 1 END`] }),
+  (q) => render(q, { extraSelect: q.source === 'patients' ? 'SUM(CASE WHEN birth_year > 1 THEN birth_year END)' : `COUNT(*) FILTER (WHERE ${V('region', q.source)} IN (SELECT region FROM visits))` }),
 ];
 
 describe('property: the allowed grammar, end to end on PostgreSQL', function () {
@@ -161,6 +176,12 @@ describe('property: the allowed grammar, end to end on PostgreSQL', function () 
         const groups = decodeResult(plan, compiled, result); // throws on a non-integer measure
         if (plan.keys.length === 0) expect(groups, sql).to.have.length(1);
         if (plan.partitions.kind === 'public') expect(groups, sql).to.have.length(publicGroupCount(plan.keys));
+        // A released key comes from its public domain, never from the data alone.
+        for (const g of groups) {
+          plan.keys.forEach((k, i) => {
+            if (k.domain.kind === 'public') expect(k.domain.values.map(String), sql).to.include(String(g.keys[i]));
+          });
+        }
         for (const g of groups) expect(g.values).to.have.length(plan.measurements.length);
       }),
       { numRuns: 60 },

@@ -26,10 +26,12 @@ export interface ReferenceSpec {
   readonly raw: readonly Element[];
   /** SQL of each aggregated column, by column name. */
   readonly columns: Readonly<Record<string, string>>;
+  /** SQL of each aggregate's FILTER condition, by aggregate index: the aggregate reads the kept rows where it is true. */
+  readonly filters?: Readonly<Record<number, string>>;
 }
 
 export interface ReferenceGroup {
-  readonly keys: readonly string[];
+  readonly keys: readonly (string | null)[];
   readonly units: bigint;
   readonly values: readonly (bigint | readonly bigint[])[];
 }
@@ -97,6 +99,7 @@ export async function reference(plan: QueryPlan, dataset: Dataset, spec: Referen
     `(${spec.unit})::text AS u`,
     ...spec.keys.map(([k], i) => `${k} AS k${i}`),
     ...aggCols.map((c, i) => `${c === undefined ? 'NULL' : `(${c})::text`} AS c${i}`),
+    ...plan.aggregates.map((_, i) => `${spec.filters?.[i] === undefined ? 'true' : `COALESCE((${spec.filters[i]}), false)`} AS f${i}`),
     `${spec.keys.length > 0 ? chain(spec.keys, spec.unit) : "'0'"} AS hk`,
     `${spec.raw.length > 0 ? chain(spec.raw, spec.unit) : "'0'"} AS hr`,
   ];
@@ -109,6 +112,8 @@ export async function reference(plan: QueryPlan, dataset: Dataset, spec: Referen
     readonly keys: readonly Cell[];
     readonly keyId: string;
     readonly cols: readonly (string | null)[];
+    /** Per aggregate: the row passes its FILTER. */
+    readonly passes: readonly boolean[];
     readonly hk: bigint;
     readonly hr: bigint;
   }
@@ -124,8 +129,9 @@ export async function reference(plan: QueryPlan, dataset: Dataset, spec: Referen
       keys,
       keyId: JSON.stringify(keys.map((k) => (k === null ? null : String(k)))),
       cols: r.slice(1 + nk, 1 + nk + aggCols.length).map((c) => (c === null ? null : String(c))),
-      hk: BigInt(String(r[1 + nk + aggCols.length])),
-      hr: BigInt(String(r[2 + nk + aggCols.length])),
+      passes: r.slice(1 + nk + aggCols.length, 1 + nk + 2 * aggCols.length).map((f) => f === true),
+      hk: BigInt(String(r[1 + nk + 2 * aggCols.length])),
+      hr: BigInt(String(r[2 + nk + 2 * aggCols.length])),
     });
   }
 
@@ -185,8 +191,9 @@ export async function reference(plan: QueryPlan, dataset: Dataset, spec: Referen
     for (const meas of plan.measurements) {
       const a = plan.aggregates[meas.aggregate]!;
       const policy = a.column === undefined ? undefined : dataset.tables[plan.tables[a.column.table]!.name]!.columns[a.column.name]!;
-      const raw = g.rows.map((e) => e.row.cols[meas.aggregate] ?? null);
-      if (meas.measure === 'count' && meas.counts === 'rows') values.push(BigInt(g.rows.length));
+      const read = g.rows.filter((e) => e.row.passes[meas.aggregate]);
+      const raw = read.map((e) => e.row.cols[meas.aggregate] ?? null);
+      if (meas.measure === 'count' && meas.counts === 'rows') values.push(BigInt(read.length));
       else if (meas.measure === 'count' && meas.counts === 'units') values.push(BigInt(g.rows.filter((e) => e.first).length));
       else if (meas.measure === 'count' && a.fn === 'count') values.push(BigInt(raw.filter((v) => v !== null).length));
       else {
@@ -212,7 +219,7 @@ export async function reference(plan: QueryPlan, dataset: Dataset, spec: Referen
       }
     }
     out.push({
-      keys: g.keys.map((c) => String(c)),
+      keys: g.keys.map((c) => (c === null ? null : String(c))),
       units: BigInt(g.rows.filter((e) => e.first).length),
       values,
     });

@@ -28,7 +28,7 @@
  */
 import { columnSql, DomainParams, filterSql, fromSql, gridSql, keySql } from './expressions.ts';
 import { hashChain, keyHashKind, unitHash } from './hash-order.ts';
-import { type ColumnNode, histogramWidth, type MeasureKind, type MeasurementNode, type QueryPlan } from '../plan/index.ts';
+import { type ColumnNode, filterText, histogramWidth, type MeasureKind, type MeasurementNode, type QueryPlan } from '../plan/index.ts';
 import { ident, Params } from './sql-text.ts';
 
 /** What the i-th column of the compiled query's result holds. */
@@ -53,24 +53,27 @@ interface Inputs {
   /** The raw input of a column's values (bounded aggregates) and of its non-null flag (COUNT(col)). */
   valueOf(c: ColumnNode): string;
   flagOf(c: ColumnNode): string;
+  /** The raw input of an aggregate's `FILTER (WHERE …)`: true where it holds (false for NULL). */
+  filterFlagOf(id: string, sql: () => string): string;
 }
 
 function inputs(): Inputs {
   const raw: { name: string; sql: string; flag: boolean }[] = [];
   const byKey = new Map<string, string>();
-  const get = (key: string, sql: string): string => {
+  const get = (key: string, sql: () => string): string => {
     let name = byKey.get(key);
     if (name === undefined) {
       name = `r${raw.length}`;
       byKey.set(key, name);
-      raw.push({ name, sql, flag: key.startsWith('f:') });
+      raw.push({ name, sql: sql(), flag: !key.startsWith('v:') });
     }
     return name;
   };
   return {
     raw,
-    valueOf: (c) => get(`v:${c.table}.${c.name}`, columnSql(c)),
-    flagOf: (c) => get(`f:${c.table}.${c.name}`, `(${columnSql(c)} IS NOT NULL)`),
+    valueOf: (c) => get(`v:${c.table}.${c.name}`, () => columnSql(c)),
+    flagOf: (c) => get(`f:${c.table}.${c.name}`, () => `(${columnSql(c)} IS NOT NULL)`),
+    filterFlagOf: (id, sql) => get(`w:${id}`, () => `COALESCE(${sql()}, false)`),
   };
 }
 
@@ -135,25 +138,43 @@ function contextOf(plan: QueryPlan): CompileContext {
     keyed: !plan.bounding.needed,
     needFirst: !plan.bounding.needed || plan.partitions.kind === 'private' || plan.measurements.some((m) => m.counts === 'units'),
     countOnly:
-      plan.bounding.needed && plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units')),
+      plan.bounding.needed &&
+      plan.aggregates.every((a) => a.filter === undefined) &&
+      plan.measurements.every((m) => m.measure === 'count' && (m.counts === 'rows' || m.counts === 'units')),
     grid: [],
     gridNames: new Map(),
     ctes: [],
   };
 }
 
-/** The grid value `x<i>` of a bounded aggregate's column (registering its raw input). */
+/**
+ * The raw flag of an aggregate's FILTER (computed in `src`, carried through bounding), or undefined
+ * without one. Identical filters share one flag.
+ */
+function filterFlag(ctx: CompileContext, aggregate: number): string | undefined {
+  const f = ctx.plan.aggregates[aggregate]!.filter;
+  return f === undefined ? undefined : ctx.io.filterFlagOf(filterText(f), () => filterSql(f, ctx.params));
+}
+
+/** The grid value `x<i>` of a bounded aggregate's column (registering its raw input), NULL where its FILTER fails. */
 function gridValueOf(ctx: CompileContext, m: MeasurementNode): string {
   const a = ctx.plan.aggregates[m.aggregate]!;
   const c = a.column!;
   const b = a.bounds!;
-  const id = `${c.table}.${c.name}`;
+  const flag = filterFlag(ctx, m.aggregate);
+  const id = `${c.table}.${c.name}|${flag ?? ''}`;
   let name = ctx.gridNames.get(id);
   if (name === undefined) {
     name = `x${ctx.grid.length}`;
     const raw = ctx.io.valueOf(c);
     ctx.gridNames.set(id, name);
-    ctx.grid.push({ name, sql: () => gridSql(raw, c, b.lower, b.upper, b.granularity, ctx.params) });
+    ctx.grid.push({
+      name,
+      sql: () => {
+        const x = gridSql(raw, c, b.lower, b.upper, b.granularity, ctx.params);
+        return flag === undefined ? x : `CASE WHEN ${ident(flag)} THEN ${x} END`;
+      },
+    });
   }
   return name;
 }
@@ -166,11 +187,16 @@ function measuresOf(ctx: CompileContext): Measure[] {
     const a = plan.aggregates[m.aggregate]!;
     switch (m.measure) {
       case 'count': {
-        if (m.counts === 'rows') return { name, sql: () => (ctx.countOnly ? `COALESCE(sum(${ident('n')}), 0)::int8` : 'count(*)') };
+        if (m.counts === 'rows') {
+          const where = filterFlag(ctx, m.aggregate);
+          if (where !== undefined) return { name, sql: () => `count(*) FILTER (WHERE ${ident(where)})` };
+          return { name, sql: () => (ctx.countOnly ? `COALESCE(sum(${ident('n')}), 0)::int8` : 'count(*)') };
+        }
         if (m.counts === 'units') return { name, sql: () => `count(*) FILTER (WHERE ${ident('first')})` };
         if (a.fn === 'count') {
           const flag = io.flagOf(a.column!);
-          return { name, sql: () => `count(*) FILTER (WHERE ${ident(flag)})` };
+          const where = filterFlag(ctx, m.aggregate);
+          return { name, sql: () => `count(*) FILTER (WHERE ${ident(flag)}${where === undefined ? '' : ` AND ${ident(where)}`})` };
         }
         const x = gridValueOf(ctx, m);
         return { name, sql: () => `count(${ident(x)})` };

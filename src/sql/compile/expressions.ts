@@ -46,6 +46,10 @@ export function keySql(e: KeyExpression, params: Params): string {
       const col = columnSql(e.column);
       return `CASE WHEN ${inKeyRange(col, e.column.type)} THEN pg_catalog.extract(${params.add(e.field, 'text')}, ${col})::int8 END`;
     }
+    case 'caseBucket': {
+      const branches = e.branches.map((b) => `WHEN ${filterSql(b.when, params)} THEN ${params.typed(b.then.value, e.type)}`);
+      return `CASE ${branches.join(' ')}${e.otherwise === undefined ? '' : ` ELSE ${params.typed(e.otherwise.value, e.type)}`} END`;
+    }
   }
 }
 

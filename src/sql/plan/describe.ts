@@ -6,7 +6,8 @@ import type { FilterNode, KeyExpression, LiteralNode, QueryPlan } from './nodes.
 
 const lit = (l: LiteralNode): string => (l.type === 'text' || l.type === 'date' || l.type === 'timestamp' ? `'${String(l.value)}'` : String(l.value));
 
-function filterText(f: FilterNode): string {
+/** A filter in SQL-like words (also the identity of an aggregate's FILTER). */
+export function filterText(f: FilterNode): string {
   switch (f.kind) {
     case 'compare':
       return `${f.column.name} ${f.op} ${lit(f.value)}`;
@@ -26,7 +27,12 @@ function filterText(f: FilterNode): string {
   }
 }
 
-function keyText(e: KeyExpression): string {
+/** A key expression in SQL-like words (also what makes two CASE keys the same). */
+export function keyText(e: KeyExpression): string {
+  if (e.kind === 'caseBucket') {
+    const branches = e.branches.map((b) => `WHEN ${filterText(b.when)} THEN ${lit(b.then)}`);
+    return `CASE ${branches.join(' ')}${e.otherwise === undefined ? '' : ` ELSE ${lit(e.otherwise)}`} END`;
+  }
   return e.kind === 'column' ? e.name : e.kind === 'dateTrunc' ? `date_trunc('${e.unit}', ${e.column.name})` : `extract(${e.field} FROM ${e.column.name})`;
 }
 
@@ -49,7 +55,8 @@ export function describePlan(plan: QueryPlan): string {
       const what = m.measure === 'count' ? `count of ${m.counts}` : m.measure === 'histogram' ? `histogram (${m.histogram!.bins} bins)` : `${m.measure}${m.center === 0n ? '' : ` centred at ${m.center}`}`;
       return `${what} [L1 ${m.sensitivity.l1}, L2² ${m.sensitivity.l2Squared}]`;
     });
-    lines.push(`aggregate ${a.index}: ${a.fn}(${col})${a.percentile === undefined ? '' : ` p=${a.percentile}`}${bounds} → ${ms.join('; ')}`);
+    const filter = a.filter === undefined ? '' : ` filter (where ${filterText(a.filter)})`;
+    lines.push(`aggregate ${a.index}: ${a.fn}(${col})${a.percentile === undefined ? '' : ` p=${a.percentile}`}${filter}${bounds} → ${ms.join('; ')}`);
   }
   const p = plan.post;
   if (p.having !== undefined) lines.push('having: on released values');

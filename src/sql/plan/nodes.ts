@@ -122,7 +122,33 @@ export interface ExtractNode {
   readonly field: ExtractField;
   readonly column: ColumnNode;
 }
-export type KeyExpression = ColumnNode | DateTruncNode | ExtractNode;
+/**
+ * `CASE WHEN <condition> THEN <literal> … [ELSE <literal>] END` as a group key: conditions follow the
+ * WHERE rules, results are literals of one type. Its domain is the listed results (public); a row
+ * no branch matches, without ELSE, has a NULL key and is dropped like any value outside a domain.
+ */
+export interface CaseBucketNode {
+  readonly kind: 'caseBucket';
+  readonly branches: readonly { readonly when: FilterNode; readonly then: LiteralNode }[];
+  readonly otherwise: LiteralNode | undefined;
+  readonly type: ValueType;
+  readonly position: number;
+}
+export type KeyExpression = ColumnNode | DateTruncNode | ExtractNode | CaseBucketNode;
+
+/** The columns a key expression reads. */
+export function keyColumnsOf(e: KeyExpression): ColumnNode[] {
+  if (e.kind === 'column') return [e];
+  if (e.kind !== 'caseBucket') return [e.column];
+  const out: ColumnNode[] = [];
+  const walk = (f: FilterNode): void => {
+    if (f.kind === 'and' || f.kind === 'or') f.args.forEach(walk);
+    else if (f.kind === 'not') walk(f.arg);
+    else out.push(f.column);
+  };
+  e.branches.forEach((b) => walk(b.when));
+  return out;
+}
 
 /**
  * Where a key's released values come from. `public`: exactly `values` (declared in the policy, or
@@ -184,6 +210,11 @@ export interface AggregateNode {
   readonly bounds: BoundsNode | undefined;
   /** For percentile_cont (and MEDIAN = 0.5). */
   readonly percentile: number | undefined;
+  /**
+   * `FILTER (WHERE …)`: the rows the aggregate reads, among a person's bounded rows (the WHERE
+   * rules). Bounding ignores it, so the sensitivities are those of the unfiltered aggregate.
+   */
+  readonly filter: FilterNode | undefined;
   /** Indexes into `plan.measurements`, in the order listed in `MEASURES_OF`. */
   readonly measurements: readonly number[];
   readonly position: number;

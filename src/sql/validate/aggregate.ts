@@ -7,9 +7,10 @@
  */
 import type { FuncCall, Node } from 'libpg-query';
 import { describeNode, namesOf, notAllowed, positionOf, type SourceText } from '../parse/index.ts';
-import { type AggregateDraft, type AggregateFunction, type BoundsNode, ceilQuotient, type ColumnNode, decimalOfNumber, decimalToString, floorQuotient, parseDecimal } from '../plan/index.ts';
+import { type AggregateDraft, type AggregateFunction, type BoundsNode, ceilQuotient, type ColumnNode, decimalOfNumber, decimalToString, type FilterNode, filterText, floorQuotient, parseDecimal } from '../plan/index.ts';
 import { numberLiteral } from './literal.ts';
 import type { Scope } from './scope.ts';
+import { filterOf } from './where.ts';
 
 const FUNCTIONS: Readonly<Record<string, AggregateFunction>> = {
   count: 'count',
@@ -68,7 +69,7 @@ export function aggregateOf(node: { FuncCall: FuncCall }, ctx: AggregateContext)
   if (f.over !== undefined) {
     throw refuse('window function', `${upper} … OVER is a window function, which is not allowed.`, 'Use plain aggregates with GROUP BY.');
   }
-  if (f.agg_filter !== undefined) throw refuse('FILTER', `${upper}(…) FILTER (WHERE …) is not allowed.`, 'Move the condition to WHERE.');
+  const filter = f.agg_filter === undefined ? undefined : aggregateFilterOf(f.agg_filter, ctx, upper);
   if (f.func_variadic === true) throw refuse('VARIADIC', 'VARIADIC is not allowed.', `Write ${upper}(column).`);
   const within = f.agg_within_group === true;
   if (fn !== 'percentile_cont' && (within || (f.agg_order?.length ?? 0) > 0)) {
@@ -105,8 +106,9 @@ export function aggregateOf(node: { FuncCall: FuncCall }, ctx: AggregateContext)
     name: written,
     bounds,
     percentile,
+    filter,
     position,
-    identity: `${fnName}|${column === undefined ? '*' : `${column.table}.${column.name}`}|${percentile ?? ''}`,
+    identity: `${fnName}|${column === undefined ? '*' : `${column.table}.${column.name}`}|${percentile ?? ''}|${filter === undefined ? '' : filterText(filter)}`,
   });
 
   if (fn === 'count') {
@@ -116,6 +118,9 @@ export function aggregateOf(node: { FuncCall: FuncCall }, ctx: AggregateContext)
     if (f.agg_distinct === true) {
       if (!ctx.scope.isUnit(column)) {
         throw refuse('COUNT(DISTINCT)', `COUNT(DISTINCT ${column.name}) is not allowed: only the unit column can be counted distinct.`, `Count people with COUNT(DISTINCT ${ctx.scope.tables[0]!.unit}), or group by ${column.name}.`);
+      }
+      if (filter !== undefined) {
+        throw refuse('FILTER', `COUNT(DISTINCT ${column.name}) FILTER (WHERE …) is not supported.`, 'Move the condition to WHERE, or count rows with COUNT(*) FILTER (WHERE …).');
       }
       return draft('count_distinct_units', column, undefined);
     }
@@ -146,4 +151,19 @@ export function aggregateOf(node: { FuncCall: FuncCall }, ctx: AggregateContext)
   if (args.length !== 1) throw refuse(`${upper}()`, `${upper} takes exactly one column.`, `Write ${upper}(column).`);
   const column = plainColumn(args[0]);
   return draft(fn, column, bounded(column), fn === 'percentile_cont' ? 0.5 : undefined);
+}
+
+/**
+ * `FILTER (WHERE …)`: the WHERE rules exactly (comparisons of a column with literals, AND/OR/NOT),
+ * refusals worded for FILTER — a subquery, a function or arithmetic there is refused like in WHERE.
+ */
+function aggregateFilterOf(node: Node, ctx: AggregateContext, upper: string): FilterNode {
+  return filterOf(node, {
+    scope: ctx.scope,
+    source: ctx.source,
+    refusal: (n) => {
+      const d = describeNode(n, `in ${upper}(…) FILTER (WHERE …)`);
+      return notAllowed(d.construct, positionOf(ctx.source, n), d.message, d.hint);
+    },
+  });
 }

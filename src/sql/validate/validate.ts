@@ -9,7 +9,7 @@ import type { Dataset } from '../../policy/schema.ts';
 import { aggregateOf, isAggregateCall, type AggregateSpec } from './aggregate.ts';
 import { describeNode, kindOf, namesOf, notAllowed, type ParsedSql, positionOf, type SourceText } from '../parse/index.ts';
 import { keyDomainOf, keyExpressionOf, keyNameOf, keyTypeOf, looksLikeKey, sameKey } from './group-by.ts';
-import { type AggregateDraft, buildPlan, type GroupKeyNode, type KeyExpression, publicGroupCount, type QueryPlan, type SelectItemNode } from '../plan/index.ts';
+import { type AggregateDraft, buildPlan, type GroupKeyNode, type KeyExpression, keyColumnsOf, publicGroupCount, type QueryPlan, type SelectItemNode } from '../plan/index.ts';
 import { postProcessOf, type OutputContext } from './output-clauses.ts';
 import { buildScope, type Scope } from './scope.ts';
 import { type ClauseRules, COMMON_CLAUSES, refuseClauses, selectStatementOf, type StatementWording } from './statement.ts';
@@ -173,7 +173,7 @@ function groupKeysOf(groupClause: readonly Node[], items: readonly Item[], ctx: 
   }
   for (const item of items) {
     if (item.key !== undefined && !keyExprs.some((k) => sameKey(k.expr, item.key!))) {
-      const col = item.key.kind === 'column' ? item.key.name : item.key.column.name;
+      const col = keyColumnsOf(item.key)[0]?.name ?? item.name;
       throw notAllowed(`column ${col}`, item.position, `${item.name} is neither aggregated nor a GROUP BY key.`, `Add it to GROUP BY, or aggregate it: COUNT(${col}).`);
     }
   }
@@ -194,7 +194,7 @@ function groupKeyNodes(keyExprs: readonly KeyExpr[], ctx: QueryContext, options:
   }));
   for (const key of keys) {
     if (key.domain.kind === 'private' && !(options.delta > 0)) {
-      const col = key.expression.kind === 'column' ? key.expression : key.expression.column;
+      const col = keyColumnsOf(key.expression)[0]!;
       const sensitive = scope.policyOf(col).sensitivity === 'pii' ? ` (a pii column)` : '';
       throw notAllowed(
         `GROUP BY ${col.name}`,
