@@ -52,7 +52,7 @@ export async function requesterContext(ctx: AccessContext, r: AccessRequest): Pr
   const budget =
     dataset === undefined
       ? null
-      : await readStatus(state, { principal: r.requester, dataset: r.dataset, period: periodOf(dataset.budget.renew, now).key }, dataset.budget.analyst);
+      : await readStatus(state, { principal: r.requester, dataset: r.dataset, period: periodOf(dataset.budget.renew, now).key }, dataset.budget.analyst, dataset.budget.accounting);
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
   return { budget, rawAccess: await rawHistory(state, r.requester, r.dataset, since, r.id) };
 }

@@ -3,12 +3,14 @@
  * an immutable event row per release. `reserve` is the check-and-charge: inside the caller's
  * transaction it locks the account rows (principal and total, in a fixed order so concurrent
  * reservations cannot deadlock), composes the new totals, refuses when a limit would be passed,
- * and otherwise writes the new totals and the event. Every replica goes through the same row locks,
+ * and otherwise writes the new totals and the event. The dataset's accounting (filter.ts) decides
+ * what "passed" means; both filters' totals are kept on every account. Every replica goes through the same row locks,
  * so concurrent requests on any number of replicas never overspend.
  */
 import { epsilonToMicro, deltaToPico, microToEpsilon, picoToDelta, type PrivacyEvent } from '../dp/index.ts';
 import type { StateQuery } from '../state/store.ts';
-import { addEvent, type LedgerTotals, type Spent, spentOf } from './totals.ts';
+import { type Accounting, type UnitLimit, fits, spent } from './filter.ts';
+import { addEvent, type LedgerTotals, type Spent } from './totals.ts';
 
 export const TOTAL = '*';
 
@@ -51,17 +53,20 @@ interface AccountRow {
   rho_pico: bigint;
   eps_extra_micro: bigint;
   delta_extra_pico: bigint;
+  zrho_pico: bigint;
+  zdelta_pico: bigint;
 }
 
-const COLUMNS = 'principal, eps_micro, delta_pico, rho_pico, eps_extra_micro, delta_extra_pico';
+const COLUMNS = 'principal, eps_micro, delta_pico, rho_pico, eps_extra_micro, delta_extra_pico, zrho_pico, zdelta_pico';
 
 function totalsOf(r: AccountRow | undefined): LedgerTotals {
-  return { epsMicro: Number(r?.eps_micro ?? 0), deltaPico: Number(r?.delta_pico ?? 0), rhoPico: Number(r?.rho_pico ?? 0) };
-}
-
-interface UnitLimit {
-  readonly epsMicro: number;
-  readonly deltaPico: number;
+  return {
+    epsMicro: Number(r?.eps_micro ?? 0),
+    deltaPico: Number(r?.delta_pico ?? 0),
+    rhoPico: Number(r?.rho_pico ?? 0),
+    zrhoPico: Number(r?.zrho_pico ?? 0),
+    zdeltaPico: Number(r?.zdelta_pico ?? 0),
+  };
 }
 
 function unitLimit(limit: Limit, row: AccountRow | undefined): UnitLimit {
@@ -71,19 +76,17 @@ function unitLimit(limit: Limit, row: AccountRow | undefined): UnitLimit {
   };
 }
 
-function status(limit: UnitLimit, spent: Spent): BudgetStatus {
+function status(limit: UnitLimit, used: Spent): BudgetStatus {
   const amount = (lim: number, sp: number, real: (u: number) => number): Amount => ({
     limit: real(lim),
     spent: real(sp),
     remaining: real(Math.max(0, lim - sp)),
   });
   return {
-    epsilon: amount(limit.epsMicro, spent.epsMicro, microToEpsilon),
-    delta: amount(limit.deltaPico, spent.deltaPico, picoToDelta),
+    epsilon: amount(limit.epsMicro, used.epsMicro, microToEpsilon),
+    delta: amount(limit.deltaPico, used.deltaPico, picoToDelta),
   };
 }
-
-const fits = (limit: UnitLimit, spent: Spent): boolean => spent.epsMicro <= limit.epsMicro && spent.deltaPico <= limit.deltaPico;
 
 async function ensureAccounts(tx: StateQuery, key: AccountKey, principals: readonly string[]): Promise<void> {
   await tx.query(
@@ -107,8 +110,9 @@ async function writeTotals(
   const { events, sign } = entry;
   await tx.query(
     `WITH totals AS (
-       UPDATE dpq.budget_accounts AS a SET eps_micro = v.e, delta_pico = v.d, rho_pico = v.r, updated_at = $7
-       FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int8[]) AS v(p, e, d, r)
+       UPDATE dpq.budget_accounts AS a SET eps_micro = v.e, delta_pico = v.d, rho_pico = v.r, zrho_pico = v.zr, zdelta_pico = v.zd,
+         updated_at = $7
+       FROM unnest($3::text[], $4::int8[], $5::int8[], $6::int8[], $15::int8[], $16::int8[]) AS v(p, e, d, r, zr, zd)
        WHERE a.principal = v.p AND a.dataset = $1 AND a.period = $2
      )
      INSERT INTO dpq.budget_events (at, principal, dataset, period, kind, mechanism, eps_micro, delta_pico, rho_pico, reference)
@@ -128,6 +132,8 @@ async function writeTotals(
       events.map((e) => sign * e.delta),
       events.map((e) => sign * e.rho),
       entry.reference,
+      updates.map(([, t]) => t.zrhoPico),
+      updates.map(([, t]) => t.zdeltaPico),
     ],
   );
 }
@@ -139,6 +145,8 @@ export interface ReserveInput {
   readonly limit: Limit;
   /** The dataset total across principals, when the policy sets one. */
   readonly total: Limit | undefined;
+  /** The dataset's filter (policy `budget.accounting`); basic when absent. */
+  readonly accounting?: Accounting;
   readonly kind: 'query' | 'metric';
   readonly reference: string;
   readonly at: Date;
@@ -161,19 +169,20 @@ async function lockAccounts(tx: StateQuery, key: AccountKey, principals: readonl
 /** Check-and-charge, atomically within `tx`. */
 export async function reserve(tx: StateQuery, input: ReserveInput): Promise<ReserveResult> {
   const { key } = input;
+  const accounting = input.accounting ?? 'basic';
   const principals = input.total === undefined ? [key.principal] : [TOTAL, key.principal].sort();
   const rows = await lockAccounts(tx, key, principals);
   const own = rows.find((r) => r.principal === key.principal);
   const ownLimit = unitLimit(input.limit, own);
   const ownAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(own));
-  const ownSpentBefore = spentOf(totalsOf(own));
-  const ownSpentAfter = spentOf(ownAfter);
+  const ownSpentBefore = spent(accounting, ownLimit, totalsOf(own));
+  const ownSpentAfter = spent(accounting, ownLimit, ownAfter);
   const required = {
-    epsilon: microToEpsilon(ownSpentAfter.epsMicro - ownSpentBefore.epsMicro),
-    delta: picoToDelta(ownSpentAfter.deltaPico - ownSpentBefore.deltaPico),
+    epsilon: microToEpsilon(Math.max(0, ownSpentAfter.epsMicro - ownSpentBefore.epsMicro)),
+    delta: picoToDelta(Math.max(0, ownSpentAfter.deltaPico - ownSpentBefore.deltaPico)),
   };
   const before = status(ownLimit, ownSpentBefore);
-  if (!fits(ownLimit, ownSpentAfter)) {
+  if (!fits(accounting, ownLimit, ownAfter)) {
     return { ok: false, refusal: { scope: 'principal', required, remaining: { epsilon: before.epsilon.remaining, delta: before.delta.remaining } }, status: before };
   }
   const updates: [string, LedgerTotals][] = [[key.principal, ownAfter]];
@@ -181,8 +190,8 @@ export async function reserve(tx: StateQuery, input: ReserveInput): Promise<Rese
     const totalRow = rows.find((r) => r.principal === TOTAL);
     const totalLimit = unitLimit(input.total, undefined);
     const totalAfter = input.events.reduce((t, e) => addEvent(t, e), totalsOf(totalRow));
-    if (!fits(totalLimit, spentOf(totalAfter))) {
-      const left = status(totalLimit, spentOf(totalsOf(totalRow)));
+    if (!fits(accounting, totalLimit, totalAfter)) {
+      const left = status(totalLimit, spent(accounting, totalLimit, totalsOf(totalRow)));
       return { ok: false, refusal: { scope: 'dataset', required, remaining: { epsilon: left.epsilon.remaining, delta: left.delta.remaining } }, status: before };
     }
     updates.push([TOTAL, totalAfter]);
@@ -225,14 +234,24 @@ export async function topUp(tx: StateQuery, key: AccountKey, amount: Limit, refe
   );
 }
 
+async function readRow(db: StateQuery, key: AccountKey): Promise<AccountRow | undefined> {
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE principal = $1 AND dataset = $2 AND period = $3`, [
+    key.principal,
+    key.dataset,
+    key.period,
+  ]);
+  return rows[0];
+}
+
 /** The current status of an account (no lock; for reporting). */
-export async function readStatus(db: StateQuery, key: AccountKey, limit: Limit): Promise<BudgetStatus> {
-  const row = (
-    await db.query<AccountRow>(`SELECT ${COLUMNS} FROM dpq.budget_accounts WHERE principal = $1 AND dataset = $2 AND period = $3`, [
-      key.principal,
-      key.dataset,
-      key.period,
-    ])
-  ).rows[0];
-  return status(unitLimit(limit, row), spentOf(totalsOf(row)));
+export async function readStatus(db: StateQuery, key: AccountKey, limit: Limit, accounting: Accounting = 'basic'): Promise<BudgetStatus> {
+  const row = await readRow(db, key);
+  const unit = unitLimit(limit, row);
+  return status(unit, spent(accounting, unit, totalsOf(row)));
+}
+
+/** Would `events` be admitted by the account now (no lock; for estimates, never for the charge)? */
+export async function wouldFit(db: StateQuery, key: AccountKey, limit: Limit, accounting: Accounting, events: readonly PrivacyEvent[]): Promise<boolean> {
+  const row = await readRow(db, key);
+  return fits(accounting, unitLimit(limit, row), events.reduce((t, e) => addEvent(t, e), totalsOf(row)));
 }

@@ -15,7 +15,7 @@ export async function budgetsOf(services: Pick<Services, 'policy' | 'state' | 'c
     datasetsFor(services.policy, principal, 'query').map(async (name) => {
       const dataset = services.policy.datasets[name]!;
       const period = periodOf(dataset.budget.renew, now);
-      const status = await readStatus(services.state, { principal: principal.name, dataset: name, period: period.key }, dataset.budget.analyst);
+      const status = await readStatus(services.state, { principal: principal.name, dataset: name, period: period.key }, dataset.budget.analyst, dataset.budget.accounting);
       return { dataset: name, ...status, renews: period.renews?.toISOString() ?? null };
     }),
   );

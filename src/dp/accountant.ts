@@ -83,7 +83,7 @@ const sum = (xs: readonly number[]): number => {
 };
 
 /** ε²/2 in pico-ρ for ε in micro-ε: (µ·1e-6)²/2 = µ²/2 · 1e-12, rounded up, exactly. */
-const pureToZcdpPico = (microEpsilon: number): number => {
+export const pureToZcdpPico = (microEpsilon: number): number => {
   const m = BigInt(microEpsilon);
   return Number((m * m + 1n) / 2n);
 };

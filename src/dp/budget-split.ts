@@ -4,15 +4,15 @@
  * The request lists the query's measurements, each with its aggregate and what it measures —
  * the query plan's measurements (sql/plan), the only place that says which measurements an
  * aggregate needs (AVG: a sum and a count; VARIANCE: a count, a sum and a sum of squares).
- * Private partition selection, when the group keys have no public domain, counts as one more
- * share. The rule is the simplest one a user can check by hand, as in PipelineDP's default
- * budget accountant: every share gets the same weight.
+ * Private partition selection, when the group keys have no public domain, takes half of ε (a
+ * group it drops is lost whole; docs/dp.md gives the diagnosis example). The measurements share
+ * the rest with the same weight each, as in PipelineDP's default budget accountant.
  *
- * - laplace: the integer micro-ε of the request is split evenly over the n shares (remainders of
- *   1 micro-ε go to the first shares), so Σ εᵢ equals the request exactly. Partition selection,
- *   if any, takes one share of ε and all of δ; otherwise the query charges δ = 0.
- * - gaussian: δ must be > 0. With partition selection, selection takes one ε share (of m + 1)
- *   and half of δ; the measurements get the rest (ε_M, δ_M). The largest ρ whose conversion at
+ * - laplace: the measurements' integer micro-ε is split evenly (remainders of 1 micro-ε go to the
+ *   first shares), so Σ εᵢ equals the request exactly. Partition selection, if any, takes all of
+ *   δ; otherwise the query charges δ = 0.
+ * - gaussian: δ must be > 0. With partition selection, selection takes half of ε and of δ; the
+ *   measurements get the rest (ε_M, δ_M). The largest ρ whose conversion at
  *   δ_M stays ≤ ε_M (conversion.ts, rounded down to pico-ρ) is split evenly over the m
  *   measurements, which compose to that ρ exactly (zCDP composition adds ρ).
  * - quantiles use the exponential mechanism, which is pure: its ε is the share in a laplace
@@ -105,7 +105,9 @@ export function splitBudget(request: BudgetRequest): BudgetSplit {
   if (shares === 0) {
     return Object.freeze({ mechanism, measurements: [], partitionSelection: undefined, charge: { epsilon: 0, delta: 0 }, events: [] });
   }
-  const epsilonShares = splitEvenly(epsilonMicro, shares);
+  // Partition selection takes half of ε (a group it drops is lost whole); the measurements share the rest.
+  const selectionShare = partitionSelection ? (m > 0 ? Math.floor(epsilonMicro / 2) : epsilonMicro) : 0;
+  const epsilonShares = [...(m > 0 ? splitEvenly(epsilonMicro - selectionShare, m) : []), ...(partitionSelection ? [selectionShare] : [])];
   if (epsilonShares.some((s) => s === 0)) throw new DpParameterError('epsilon', `too small to split over ${shares} measurements`);
   const selectionEpsilon = partitionSelection ? epsilonShares[m]! : 0;
   const measurementEpsilon = epsilonMicro - selectionEpsilon;

@@ -93,6 +93,7 @@ export {
   privacyEvent,
   privacyEventFromUnits,
   compose,
+  pureToZcdpPico,
 } from './accountant.ts';
 export {
   MICRO,

@@ -54,7 +54,7 @@ export async function listMetrics(services: Services, principal: Principal) {
           description: m.description ?? null,
           epsilon: m.epsilon,
           refresh: formatDuration(m.refresh),
-          budget: await readStatus(services.state, key, m.budget),
+          budget: await readStatus(services.state, key, m.budget, dataset.budget.accounting),
         };
       }),
   );

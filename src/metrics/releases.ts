@@ -148,6 +148,7 @@ async function claimRefresh(services: Services, principal: Principal, name: stri
       events: prepared.split.events,
       limit: metric.budget,
       total: dataset.budget.total,
+      accounting: dataset.budget.accounting,
       kind: 'metric',
       reference: releaseId,
       at: now,

@@ -46,6 +46,8 @@ export function crossCheck(policy: Policy): { errors: CrossProblem[]; warnings: 
   for (const [m, metric] of Object.entries(policy.metrics)) {
     if (!datasetExists(metric.dataset)) {
       errors.push({ path: ['metrics', m, 'dataset'], message: `unknown dataset "${metric.dataset}"` });
+    } else if (policy.datasets[metric.dataset]!.budget.accounting === 'zcdp' && metric.budget.delta === 0) {
+      warnings.push({ path: ['metrics', m, 'budget', 'delta'], message: 'no delta: this budget has no ρ budget and keeps basic accounting under zcdp' });
     }
     metric.readers.forEach((r, i) => needRole(r, ['metrics', m, 'readers', i]));
   }

@@ -114,6 +114,8 @@ export const datasetSchema = z
       analyst: budgetAmount,
       total: budgetAmount.optional(),
       renew: z.enum(['never', 'daily', 'weekly', 'monthly']).default('never'),
+      // the filter that admits releases against every limit of the dataset (privacy.md, Accounting)
+      accounting: z.enum(['basic', 'zcdp']).default('basic'),
     }),
     defaults: z.strictObject({
       epsilon,
@@ -132,6 +134,13 @@ export const datasetSchema = z
     tables: z.record(sqlName, tableSchema).refine((t) => Object.keys(t).length > 0, 'a dataset needs a table'),
   })
   .superRefine((d, ctx) => {
+    if (d.budget.accounting === 'zcdp') {
+      for (const scope of ['analyst', 'total'] as const) {
+        if (d.budget[scope]?.delta === 0) {
+          ctx.addIssue({ code: 'custom', path: ['budget', scope, 'delta'], message: 'accounting: zcdp needs a positive delta (the ρ budget is converted at δ/2)' });
+        }
+      }
+    }
     if (d.limits.minEpsilon > d.limits.maxEpsilon) {
       ctx.addIssue({ code: 'custom', path: ['limits'], message: 'minEpsilon above maxEpsilon' });
     }

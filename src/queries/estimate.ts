@@ -5,7 +5,7 @@
  * half-width at `confidence`, found on the same split and calibration the query uses.
  */
 import { type BudgetSplit, calibrateNoise, epsilonForQueryHalfWidth, noiseAccuracy } from '../dp/index.ts';
-import { readStatus, TOTAL, type BudgetStatus } from '../budget/ledger.ts';
+import { readStatus, TOTAL, type BudgetStatus, wouldFit } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Principal } from '../policy/authorize.ts';
@@ -75,20 +75,21 @@ export async function estimateQuery(services: Services, principal: Principal, bo
   // Prepare at the default ε when the target is an accuracy: the plan does not depend on ε.
   const p = await prepareQuery(services, resolveParams(services.policy, principal, body), body.sql);
   const epsilon = body.accuracy === undefined ? p.params.epsilon : epsilonForAccuracy(p, body.accuracy.column, body.accuracy.halfWidth);
-  const { limit, total } = budgetLimits(p.params.dataset);
+  const { limit, total, accounting } = budgetLimits(p.params.dataset);
   const key = { principal: principal.name, dataset: p.params.datasetName, period: periodOf(p.params.dataset.budget.renew, services.clock.now()).key };
   // The same two accounts the charge would check (budget/ledger.ts), read without a lock.
-  const [budget, datasetTotal] = await Promise.all([
-    readStatus(services.state, key, limit),
-    total === undefined ? undefined : readStatus(services.state, { ...key, principal: TOTAL }, total),
-  ]);
   const split = splitFor({ ...p.params, epsilon }, p.plan);
+  const totalKey = { ...key, principal: TOTAL };
+  const [budget, ownFits, totalFits] = await Promise.all([
+    readStatus(services.state, key, limit, accounting),
+    wouldFit(services.state, key, limit, accounting, split.events),
+    total === undefined ? true : wouldFit(services.state, totalKey, total, accounting, split.events),
+  ]);
   const { minEpsilon, maxEpsilon } = p.params.dataset.limits;
-  const fits = (s: BudgetStatus): boolean => split.charge.epsilon <= s.epsilon.remaining && split.charge.delta <= s.delta.remaining;
   let reason: string | undefined;
   if (epsilon > maxEpsilon || epsilon < minEpsilon) reason = `ε must be between ${minEpsilon} and ${maxEpsilon} on this dataset`;
-  else if (!fits(budget)) reason = 'more than your remaining budget';
-  else if (datasetTotal !== undefined && !fits(datasetTotal)) reason = "more than the dataset's remaining total budget";
+  else if (!ownFits) reason = 'more than your remaining budget';
+  else if (!totalFits) reason = "more than the dataset's remaining total budget";
   return {
     dataset: p.params.datasetName,
     epsilon: split.charge.epsilon,

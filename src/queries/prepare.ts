@@ -4,6 +4,7 @@
  * keyed tables (once per dataset per process), which touches no dataset row.
  */
 import { type BudgetRequest, type BudgetSplit, DpParameterError, type MeasurementPart, splitBudget } from '../dp/index.ts';
+import type { Accounting } from '../budget/filter.ts';
 import type { Limit } from '../budget/ledger.ts';
 import { invalidRequest } from '../errors.ts';
 import type { Dataset } from '../policy/schema.ts';
@@ -108,6 +109,6 @@ export function columnsRead(plan: QueryPlan): string[] {
 }
 
 /** The two accounts a query charges: the analyst's own and the dataset's total (if any). */
-export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined } {
-  return { limit: dataset.budget.analyst, total: dataset.budget.total };
+export function budgetLimits(dataset: Dataset): { limit: Limit; total: Limit | undefined; accounting: Accounting } {
+  return { limit: dataset.budget.analyst, total: dataset.budget.total, accounting: dataset.budget.accounting };
 }

@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import { auditBatcher } from '../audit/batch.ts';
 import type { AuditEntryInput } from '../audit/entry.ts';
 import { auditedTransaction } from '../audit/record.ts';
+import type { Accounting } from '../budget/filter.ts';
 import { type AccountKey, type BudgetStatus, type Limit, readStatus, type Refusal, refund, reserve } from '../budget/ledger.ts';
 import { periodOf } from '../budget/period.ts';
 import { DpqError, queryFailed } from '../errors.ts';
@@ -97,7 +98,14 @@ export async function auditRefusal(services: Services, ctx: RequestContext, body
 }
 
 /** A replay-cache hit: the stored release, audited (group commit), free, with the caller's budget. */
-async function replay(services: Services, ctx: RequestContext, hit: CachedRelease, key: AccountKey, limit: Limit, asked: { at: Date; sql: string }): Promise<QueryResponse> {
+async function replay(
+  services: Services,
+  ctx: RequestContext,
+  hit: CachedRelease,
+  account: { key: AccountKey; limit: Limit; accounting: Accounting },
+  asked: { at: Date; sql: string },
+): Promise<QueryResponse> {
+  const { key, limit, accounting } = account;
   const stored = JSON.parse(hit.body) as StoredRelease;
   // The replay's audit entry (group-committed with others) and the caller's budget, together.
   const [, budget] = await Promise.all([
@@ -114,7 +122,7 @@ async function replay(services: Services, ctx: RequestContext, hit: CachedReleas
       rowCount: stored.rows.length,
       details: { releaseId: stored.id, ...noiseMark(services) },
     }),
-    readStatus(services.state, key, limit),
+    readStatus(services.state, key, limit, accounting),
     recordHistory(services.state, { principal: ctx.principal.name, at: asked.at, sql: asked.sql, redacted: hit.redacted, cached: true, charged: { epsilon: 0, delta: 0 }, release: stored }),
   ]);
   return {
@@ -211,7 +219,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   const now = services.clock.now();
   const period = periodOf(params.dataset.budget.renew, now);
   const key = { principal: ctx.principal.name, dataset, period: period.key };
-  const { limit, total } = budgetLimits(params.dataset);
+  const { limit, total, accounting } = budgetLimits(params.dataset);
   const keyOf = releaseKeyOf(params);
   const textKey = keyOf(textFingerprint(body.sql));
 
@@ -227,7 +235,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
     hit = await lookupRelease(services.state, [keyOf(prepared.fingerprint)], now);
   }
   if (hit !== undefined) {
-    const replayed = await replay(services, ctx, hit, key, limit, { at: now, sql: body.sql });
+    const replayed = await replay(services, ctx, hit, { key, limit, accounting }, { at: now, sql: body.sql });
     observe('cached', dataset);
     return replayed;
   }
@@ -248,7 +256,7 @@ export async function runQuery(services: Services, ctx: RequestContext, body: Qu
   // The charge's entry carries its ε and δ; every later entry of this release carries 0 and names
   // it in `details.chargedBy`, so the log summed per principal and dataset equals the ledger.
   const reservation = await auditedTransaction(services, async (tx, record) => {
-    const r = await reserve(tx, { key, events: split.events, limit, total, kind: 'query', reference: id, at: now });
+    const r = await reserve(tx, { key, events: split.events, limit, total, accounting, kind: 'query', reference: id, at: now });
     const [seq] = await record([
       r.ok
         ? { ...base, outcome: 'ok', epsilon: charge.epsilon, delta: charge.delta, details: { stage: 'charged', releaseId: id, ...noiseMark(services) } }

@@ -211,4 +211,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX query_history_principal ON dpq.query_history (principal, seq);
     `,
   },
+  {
+    version: 7,
+    name: 'zcdp filter totals',
+    sql: `
+      -- what the zcdp filter checks (budget/filter.ts): Σρ with a Laplace release counted as ε²/2,
+      -- and the δ of the approximate-DP parts; kept under either accounting
+      ALTER TABLE dpq.budget_accounts
+        ADD COLUMN zrho_pico   bigint NOT NULL DEFAULT 0,
+        ADD COLUMN zdelta_pico bigint NOT NULL DEFAULT 0;
+      WITH costs AS (
+        SELECT principal, dataset, period,
+               CASE mechanism WHEN 'gaussian' THEN rho_pico
+                              ELSE (CASE WHEN eps_micro < 0 THEN -1 ELSE 1 END) * div(eps_micro::numeric * eps_micro + 1, 2)::bigint
+               END AS zr,
+               CASE mechanism WHEN 'gaussian' THEN 0 ELSE delta_pico END AS zd
+        FROM dpq.budget_events WHERE mechanism IS NOT NULL
+      ), own AS (
+        SELECT principal, dataset, period, sum(zr) AS zr, sum(zd) AS zd FROM costs GROUP BY principal, dataset, period
+      ), total AS (
+        SELECT '*'::text AS principal, dataset, period, sum(zr) AS zr, sum(zd) AS zd FROM costs GROUP BY dataset, period
+      )
+      UPDATE dpq.budget_accounts AS a SET zrho_pico = s.zr, zdelta_pico = s.zd
+      FROM (SELECT * FROM own UNION ALL SELECT * FROM total) AS s
+      WHERE a.principal = s.principal AND a.dataset = s.dataset AND a.period = s.period;
+    `,
+  },
 ];

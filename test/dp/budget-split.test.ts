@@ -3,6 +3,7 @@ import { compose } from '../../src/dp/accountant.ts';
 import { splitBudget } from '../../src/dp/budget-split.ts';
 import { DpParameterError } from '../../src/dp/checks.ts';
 import { zcdpToEpsilon } from '../../src/dp/conversion.ts';
+import { partitionThreshold } from '../../src/dp/partition-selection.ts';
 import { deltaToPico, epsilonToMicro, picoToDelta, rhoToPico } from '../../src/dp/units.ts';
 import { AVG, COUNT, COUNT_DISTINCT, QUANTILE, SUM, VARIANCE, measurements } from './support/measurements.ts';
 
@@ -30,6 +31,18 @@ describe('budget split', () => {
       expect(total.basicEpsilon).to.equal(epsilonToMicro(epsilon));
       expect(total.delta).to.equal(deltaToPico(1e-6));
     }
+  });
+
+  it('gives partition selection half of ε, not one share of four: the diagnosis example releases groups half as large', () => {
+    // SELECT diagnosis, COUNT(*), AVG(cost) … GROUP BY diagnosis at ε 0.5: three measurements and a selection.
+    const s = splitBudget({ mechanism: 'laplace', epsilon: 0.5, delta: 1e-7, measurements: measurements(COUNT, AVG), partitionSelection: true });
+    expect(s.partitionSelection).to.deep.equal({ epsilon: 0.25, delta: 1e-7 });
+    expect(s.measurements.map((m) => m.epsilon)).to.deep.equal([0.083334, 0.083333, 0.083333]);
+    const threshold = (epsilon: number) => Number(partitionThreshold({ epsilon, delta: 1e-7, maxGroupsPerUnit: 4 }).threshold);
+    const before = threshold(0.125); // one share of four
+    const after = threshold(s.partitionSelection!.epsilon);
+    expect(after).to.be.below(before * 0.51);
+    expect(after).to.be.below(threshold(0.5) * 2.01); // all of ε would need half as many again
   });
 
   it('gives partition selection one share of ε and all of δ in a Laplace query', () => {
@@ -72,13 +85,13 @@ describe('budget split', () => {
     expect(s.charge).to.deep.equal({ epsilon: 1, delta: 1e-7 });
   });
 
-  it('halves δ and gives one ε share to partition selection in a Gaussian query', () => {
+  it('halves δ and ε for partition selection in a Gaussian query', () => {
     const s = splitBudget({ mechanism: 'gaussian', epsilon: 0.9, delta: 1e-7, measurements: measurements(AVG), partitionSelection: true });
-    expect(s.partitionSelection).to.deep.equal({ epsilon: 0.3, delta: 5e-8 });
+    expect(s.partitionSelection).to.deep.equal({ epsilon: 0.45, delta: 5e-8 });
     const [gaussian, selection] = s.events;
-    expect(gaussian).to.include({ mechanism: 'gaussian', epsilon: 600_000, delta: 50_000 });
-    expect(selection).to.include({ mechanism: 'laplace', epsilon: 300_000, delta: 50_000 });
-    expect(zcdpToEpsilon(gaussian!.rho / 1e12, picoToDelta(gaussian!.delta))).to.be.at.most(0.6);
+    expect(gaussian).to.include({ mechanism: 'gaussian', epsilon: 450_000, delta: 50_000 });
+    expect(selection).to.include({ mechanism: 'laplace', epsilon: 450_000, delta: 50_000 });
+    expect(zcdpToEpsilon(gaussian!.rho / 1e12, picoToDelta(gaussian!.delta))).to.be.at.most(0.45);
     expect(compose(s.events).basicEpsilon).to.equal(900_000);
   });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { mintToken } from '../../src/http/auth.ts';
+import { concurrentQueries } from '../support/concurrent.ts';
 import { policyDir } from '../support/policy.ts';
 import { spawnServer, startService, TEST_JWT_SECRET, type ServerProcess, type TestService } from '../support/service.ts';
 
@@ -28,18 +29,7 @@ describe('budget under concurrency: two server processes, one analyst (pg)', fun
   it('never overspends: exactly limit/cost queries succeed', async () => {
     const token = await mintToken(new TextEncoder().encode(TEST_JWT_SECRET), 'alice');
     const urls = [svc.url, second.url];
-    const statuses = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        fetch(`${urls[i % 2]}/v1/queries`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ sql: `SELECT COUNT(*) FROM visits WHERE cost > ${i}`, epsilon: 0.5 }),
-        }).then(async (r) => {
-          const body = (await r.json()) as { error?: { code: string } };
-          return r.status === 200 ? 'ok' : (body.error?.code ?? String(r.status));
-        }),
-      ),
-    );
+    const statuses = await concurrentQueries(urls, token, 200, (i) => ({ sql: `SELECT COUNT(*) FROM visits WHERE cost > ${i}`, epsilon: 0.5 }));
     const count = (s: string): number => statuses.filter((x) => x === s).length;
     expect(count('ok')).to.equal(20);
     expect(count('BUDGET_EXHAUSTED')).to.equal(180);
